@@ -1,0 +1,140 @@
+# Helpers for VM scenarios (sourced by guest-run before the scenario; see HACKING.md).
+# Everything here waits on a condition with a timeout; nothing relies on a bare sleep.
+
+TEST_POLKIT_RULES=/etc/polkit-1/rules.d/50-coffer-test.rules
+
+vm_step() { echo "== [$(cut -d" " -f1 /proc/uptime)s] $*"; }
+
+vm_fail() {
+    echo "vm: FAIL: $*" >&2
+    exit 1
+}
+
+# vm_wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; status 1 on timeout.
+vm_wait_until() {
+    local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+# vm_wait_for FILE [SECONDS]: wait until FILE exists.
+vm_wait_for() {
+    vm_wait_until "${2:-30}" test -e "$1" || vm_fail "timed out after ${2:-30}s waiting for $1"
+}
+
+# vm_event TEXT: tell the host-side driver (it waits with qmp.py WORKDIR wait-for TEXT).
+vm_event() { echo "$*" >>/vmshare/events; }
+
+# vm_wait_host TEXT [SECONDS]: wait until the host-side driver writes TEXT into /vmshare/host-events.
+vm_wait_host() {
+    vm_wait_until "${2:-60}" grep -qx "$1" /vmshare/host-events \
+        || vm_fail "timed out after ${2:-60}s waiting for the host to say '$1'"
+}
+
+vm_boot_setup() {
+    local m
+    for m in loop dm_mod dm_crypt ext4 xhci_pci usb_storage sd_mod vfat exfat; do
+        modprobe "$m" 2>/dev/null || echo "vm: module $m not loaded"
+    done
+    hostname coffer-vm
+    SCRATCH=/var/tmp/scenario
+    mkdir -p "$SCRATCH"
+    export SCRATCH
+    vm_attached_state >/run/vm-baseline
+}
+
+# Loop devices, dm devices and block-device mounts as the kernel sees them (never our own
+# bookkeeping), one per line.
+vm_attached_state() {
+    local f
+    for f in /sys/block/loop*/loop/backing_file; do
+        [ -e "$f" ] && echo "loop $(basename "$(dirname "$(dirname "$f")")") $(cat "$f")"
+    done
+    for f in /sys/block/dm-*/dm/name; do
+        [ -e "$f" ] && echo "dm $(cat "$f")"
+    done
+    awk '$10 ~ /^\/dev\/(mapper|dm-|loop)/ || $5 ~ /^\/run\/coffer\// { print "mount " $5 " " $10 }' \
+        /proc/self/mountinfo
+    return 0
+}
+
+vm_attached_is_baseline() { [ "$(vm_attached_state)" = "$(cat /run/vm-baseline)" ]; }
+
+# Fails unless no loop device, mapping or mount is left beyond what was there at boot. Loop
+# autoclear and deferred dm removal finish asynchronously, so give the kernel a few seconds.
+vm_assert_nothing_attached() {
+    if ! vm_wait_until "${1:-10}" vm_attached_is_baseline; then
+        echo "vm: left attached:" >&2
+        diff <(cat /run/vm-baseline) <(vm_attached_state) >&2 || true
+        vm_fail "something is still attached"
+    fi
+}
+
+# vm_bus_has_name NAME: someone owns NAME on the system bus. (busctl status fails in this guest:
+# it asks for credentials the kernel cannot give without systemd.)
+vm_bus_has_name() {
+    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        NameHasOwner s "$1" 2>/dev/null | grep -q true
+}
+
+vm_start_dbus() {
+    mkdir -p /run/dbus
+    dbus-daemon --system --fork --nopidfile
+    vm_wait_until 20 vm_bus_has_name org.freedesktop.DBus || vm_fail "the system bus did not start"
+}
+
+vm_start_polkitd() {
+    /usr/lib/polkit-1/polkitd --no-debug >/var/log/polkitd.log 2>&1 &
+    vm_wait_until 30 vm_bus_has_name org.freedesktop.PolicyKit1 \
+        || { cat /var/log/polkitd.log; vm_fail "polkitd did not come up"; }
+}
+
+vm_start_udevd() {
+    /lib/systemd/systemd-udevd --daemon
+    udevadm trigger --action=add
+    udevadm settle -t 30
+}
+
+# alice may do everything to her own vaults; mallory may do nothing (see vm_install_coffer).
+vm_add_test_users() {
+    local u
+    for u in alice mallory; do
+        id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
+    done
+}
+
+# vm_as USER CMD...: run CMD as USER with a clean environment and USER's groups.
+vm_as() {
+    local user=$1
+    shift
+    env -i HOME="/home/$user" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
+        PATH=/usr/local/bin:/usr/bin:/bin \
+        setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
+}
+
+# Installs the build tree into the guest's /usr as a package would, plus polkit rules for the
+# test users. Call it before starting the daemons, or they are told to reload.
+vm_install_coffer() {
+    cmake --install "$COFFER_BUILD_DIR" --prefix /usr >/var/log/coffer-install.log \
+        || { cat /var/log/coffer-install.log; vm_fail "cmake --install of $COFFER_BUILD_DIR failed"; }
+    mkdir -p "$(dirname "$TEST_POLKIT_RULES")"
+    cat >"$TEST_POLKIT_RULES" <<'RULES'
+// Test users: alice may act on her own vaults, mallory on nothing.
+polkit.addRule(function(action, subject) {
+    if (action.id.indexOf("org.coffer.helper.") != 0)
+        return polkit.Result.NOT_HANDLED;
+    if (subject.user == "alice" && action.id != "org.coffer.helper.manage-other-users")
+        return polkit.Result.YES;
+    return polkit.Result.NO;
+});
+RULES
+    if vm_bus_has_name org.freedesktop.DBus; then
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+    fi
+    if udevadm control --ping 2>/dev/null; then
+        udevadm control --reload
+    fi
+}
