@@ -1,0 +1,301 @@
+#include "sync/fsops.h"
+
+#include "block/uniquefd.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+namespace Coffer::Sync {
+
+namespace {
+
+struct LinuxDirent64
+{
+    ino64_t d_ino;
+    off64_t d_off;
+    unsigned short d_reclen;
+    unsigned char d_type;
+    char d_name[];
+};
+
+std::string procPath(int fd)
+{
+    return "/proc/self/fd/" + std::to_string(fd);
+}
+
+constexpr size_t ChunkBytes = 8u << 20;
+
+} // namespace
+
+std::vector<std::string> readDirNames(int dirFd)
+{
+    std::vector<std::string> names;
+    alignas(8) char buf[32768];
+    for (;;) {
+        const long n = ::syscall(SYS_getdents64, dirFd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            throw SysError{errno};
+        }
+        if (n == 0)
+            break;
+        for (long pos = 0; pos < n;) {
+            auto *d = reinterpret_cast<LinuxDirent64 *>(buf + pos);
+            pos += d->d_reclen;
+            const char *name = d->d_name;
+            if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0)))
+                continue;
+            names.emplace_back(name);
+        }
+    }
+    return names;
+}
+
+Xattrs readUserXattrs(int fd, bool pathFd)
+{
+    Xattrs out;
+    const std::string path = pathFd ? procPath(fd) : std::string();
+    std::string list(1024, '\0');
+    ssize_t len;
+    for (;;) {
+        len = pathFd ? ::listxattr(path.c_str(), list.data(), list.size())
+                     : ::flistxattr(fd, list.data(), list.size());
+        if (len >= 0)
+            break;
+        if (errno == ERANGE) {
+            const ssize_t need = pathFd ? ::listxattr(path.c_str(), nullptr, 0)
+                                        : ::flistxattr(fd, nullptr, 0);
+            if (need < 0)
+                throw SysError{errno};
+            list.resize(size_t(need) + 1);
+            continue;
+        }
+        if (errno == ENOTSUP || errno == ENODATA)
+            return out;
+        throw SysError{errno};
+    }
+    std::string value;
+    for (ssize_t pos = 0; pos < len;) {
+        const char *name = list.data() + pos;
+        const size_t nameLen = std::strlen(name);
+        pos += ssize_t(nameLen) + 1;
+        if (std::strncmp(name, "user.", 5) != 0)
+            continue;
+        value.resize(256);
+        for (;;) {
+            const ssize_t v = pathFd ? ::getxattr(path.c_str(), name, value.data(), value.size())
+                                     : ::fgetxattr(fd, name, value.data(), value.size());
+            if (v >= 0) {
+                value.resize(size_t(v));
+                out.emplace_back(name, value);
+                break;
+            }
+            if (errno == ERANGE) {
+                value.resize(value.size() * 4);
+                if (value.size() > (1u << 20))
+                    throw SysError{E2BIG};
+                continue;
+            }
+            if (errno == ENODATA)
+                break;
+            throw SysError{errno};
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool writeUserXattrs(int fd, bool pathFd, const Xattrs &wanted)
+{
+    const std::string path = pathFd ? procPath(fd) : std::string();
+    Xattrs have = readUserXattrs(fd, pathFd);
+    if (have == wanted)
+        return true;
+    for (const auto &[name, value] : have) {
+        const bool keep = std::any_of(wanted.begin(), wanted.end(),
+                                      [&](const auto &w) { return w.first == name; });
+        if (keep)
+            continue;
+        const int r = pathFd ? ::removexattr(path.c_str(), name.c_str())
+                             : ::fremovexattr(fd, name.c_str());
+        if (r != 0 && errno != ENODATA)
+            throw SysError{errno};
+    }
+    for (const auto &[name, value] : wanted) {
+        const int r = pathFd ? ::setxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0)
+                             : ::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0);
+        if (r != 0) {
+            if (errno == ENOTSUP || errno == EPERM)
+                return false;
+            throw SysError{errno};
+        }
+    }
+    return true;
+}
+
+void removeTree(int dirFd, const std::string &name, uint64_t &removed)
+{
+    if (::unlinkat(dirFd, name.c_str(), 0) == 0) {
+        ++removed;
+        return;
+    }
+    if (errno == ENOENT)
+        return;
+    if (errno != EISDIR && errno != EPERM)
+        throw SysError{errno};
+    UniqueFd fd(::openat(dirFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd)
+        throw SysError{errno};
+    // Our own read-only directories (mode 0500 copied from a source) must become writable to be
+    // emptied; as a normal user we own them.
+    struct stat st;
+    if (::fstat(fd.get(), &st) == 0 && (st.st_mode & 0700) != 0700)
+        ::fchmod(fd.get(), (st.st_mode & 07777) | 0700);
+    for (const std::string &child : readDirNames(fd.get()))
+        removeTree(fd.get(), child, removed);
+    if (::unlinkat(dirFd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
+        throw SysError{errno};
+    ++removed;
+}
+
+namespace {
+
+// Returns bytes copied (< len if the source ended early).
+uint64_t copyRange(int in, int out, uint64_t off, uint64_t len, bool &useCfr,
+                   const std::function<void(uint64_t)> &onChunk)
+{
+    uint64_t done = 0;
+    while (done < len && useCfr) {
+        loff_t inOff = loff_t(off + done), outOff = loff_t(off + done);
+        const size_t want = size_t(std::min<uint64_t>(len - done, ChunkBytes));
+        const ssize_t n = ::copy_file_range(in, &inOff, out, &outOff, want, 0);
+        if (n < 0) {
+            const int err = errno;
+            if (err == EINTR)
+                continue;
+            if (err == EXDEV || err == EINVAL || err == ENOSYS || err == EOPNOTSUPP
+                || err == EBADF || err == ETXTBSY || err == EPERM) {
+                useCfr = false; // read + write from here on
+                break;
+            }
+            if (err == EIO)
+                throw SysError{err};
+            throw SysError{err};
+        }
+        if (n == 0)
+            return done;
+        done += uint64_t(n);
+        if (onChunk)
+            onChunk(uint64_t(n));
+    }
+    if (done == len)
+        return done;
+    constexpr size_t BufSize = 256 * 1024;
+    std::unique_ptr<char[]> buf(new char[BufSize]);
+    while (done < len) {
+        const size_t want = size_t(std::min<uint64_t>(len - done, BufSize));
+        const ssize_t r = ::pread(in, buf.get(), want, off_t(off + done));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            throw SysError{-errno};
+        }
+        if (r == 0)
+            return done;
+        for (ssize_t w = 0; w < r;) {
+            const ssize_t x = ::pwrite(out, buf.get() + w, size_t(r - w), off_t(off + done) + w);
+            if (x < 0) {
+                if (errno == EINTR)
+                    continue;
+                throw SysError{errno};
+            }
+            w += x;
+        }
+        done += uint64_t(r);
+        if (onChunk)
+            onChunk(uint64_t(r));
+    }
+    return done;
+}
+
+} // namespace
+
+bool copyData(int in, int out, uint64_t size, uint64_t blocks, bool &useCfr,
+              const std::function<void(uint64_t)> &onChunk)
+{
+    if (size == 0)
+        return true;
+    // A file whose blocks cover its size has no holes: skip the SEEK_DATA round trips.
+    if (blocks * 512 >= size)
+        return copyRange(in, out, 0, size, useCfr, onChunk) == size;
+    uint64_t off = 0;
+    while (off < size) {
+        const off_t data = ::lseek(in, off_t(off), SEEK_DATA);
+        if (data < 0) {
+            if (errno == ENXIO)
+                break; // the rest is a hole
+            // No SEEK_DATA here: copy everything.
+            return copyRange(in, out, off, size - off, useCfr, onChunk) == size - off;
+        }
+        if (uint64_t(data) >= size)
+            break;
+        off_t hole = ::lseek(in, data, SEEK_HOLE);
+        if (hole < 0 || uint64_t(hole) > size)
+            hole = off_t(size);
+        const uint64_t len = uint64_t(hole - data);
+        if (copyRange(in, out, uint64_t(data), len, useCfr, onChunk) != len)
+            return false;
+        off = uint64_t(hole);
+    }
+    if (::ftruncate(out, off_t(size)) != 0)
+        throw SysError{errno};
+    return true;
+}
+
+bool sameContent(int a, int b, uint64_t size, const std::function<void()> &check)
+{
+    constexpr size_t BufSize = 256 * 1024;
+    std::unique_ptr<char[]> x(new char[BufSize]), y(new char[BufSize]);
+    uint64_t off = 0;
+    while (off < size) {
+        const size_t want = size_t(std::min<uint64_t>(size - off, BufSize));
+        size_t gotA = 0, gotB = 0;
+        while (gotA < want) {
+            const ssize_t r = ::pread(a, x.get() + gotA, want - gotA, off_t(off + gotA));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                throw SysError{-errno};
+            if (r == 0)
+                return false;
+            gotA += size_t(r);
+        }
+        while (gotB < want) {
+            const ssize_t r = ::pread(b, y.get() + gotB, want - gotB, off_t(off + gotB));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                throw SysError{errno};
+            if (r == 0)
+                return false;
+            gotB += size_t(r);
+        }
+        if (std::memcmp(x.get(), y.get(), want) != 0)
+            return false;
+        off += want;
+        if (check)
+            check();
+    }
+    return true;
+}
+
+} // namespace Coffer::Sync

@@ -1,0 +1,358 @@
+#include "sync/tree.h"
+
+#include "block/uniquefd.h"
+#include "error.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+// Manifest file format (version 1), little-endian varints throughout:
+//   "CFRSYNC\n" magic, varint version
+//   header: string sourceName, string snapshot, u64 optionsHash, rootDev, rootIno, node count
+//   nodes in table order: string name, mode, uid, gid, size, mtime (zigzag), ctime (zigzag), ino,
+//     destIno, nlink, then directories: childCount, destCtime (zigzag); symlinks: target bytes
+//   trailer: 8 bytes FNV-1a 64 of everything before it.
+// The children of each directory are stored contiguously in the order of a depth-first walk of
+// directories, so the layout is rebuilt from child counts alone.
+
+namespace Coffer::Sync {
+
+uint64_t fnv1a(const void *data, size_t len, uint64_t hash)
+{
+    const auto *p = static_cast<const unsigned char *>(data);
+    // Eight bytes at a time would be faster; the manifest is hashed once per run.
+    for (size_t i = 0; i < len; ++i) {
+        hash ^= p[i];
+        hash *= 0x100000001b3ull;
+    }
+    return hash;
+}
+
+std::string Tree::path(uint32_t index) const
+{
+    if (index == 0 || index == NoNode)
+        return {};
+    std::vector<uint32_t> chain;
+    for (uint32_t i = index; i != 0 && i != NoNode; i = nodes[i].parent)
+        chain.push_back(i);
+    std::string out;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        if (!out.empty())
+            out += '/';
+        out += name(nodes[*it]);
+    }
+    return out;
+}
+
+uint32_t Tree::child(uint32_t dir, std::string_view wanted) const
+{
+    const Node &d = nodes[dir];
+    uint32_t lo = d.firstChild, hi = d.firstChild + d.childCount;
+    while (lo < hi) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        const std::string_view n = name(nodes[mid]);
+        if (n < wanted)
+            lo = mid + 1;
+        else if (wanted < n)
+            hi = mid;
+        else
+            return mid;
+    }
+    return NoNode;
+}
+
+namespace {
+
+constexpr char Magic[8] = {'C', 'F', 'R', 'S', 'Y', 'N', 'C', '\n'};
+constexpr uint64_t Version = 1;
+
+class Writer
+{
+public:
+    explicit Writer(int fd) : m_fd(fd) { m_buf.reserve(1 << 20); }
+    void raw(const void *p, size_t n)
+    {
+        m_buf.append(static_cast<const char *>(p), n);
+        if (m_buf.size() >= (1 << 20))
+            flush();
+    }
+    void varint(uint64_t v)
+    {
+        char tmp[10];
+        size_t n = 0;
+        while (v >= 0x80) {
+            tmp[n++] = char((v & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        tmp[n++] = char(v);
+        raw(tmp, n);
+    }
+    void svarint(int64_t v) { varint((uint64_t(v) << 1) ^ uint64_t(v >> 63)); }
+    void str(std::string_view s)
+    {
+        varint(s.size());
+        raw(s.data(), s.size());
+    }
+    void flush()
+    {
+        m_hash = fnv1a(m_buf.data(), m_buf.size(), m_hash);
+        writeAll(m_buf.data(), m_buf.size());
+        m_buf.clear();
+    }
+    void finish()
+    {
+        flush();
+        const uint64_t h = m_hash;
+        char tail[8];
+        for (int i = 0; i < 8; ++i)
+            tail[i] = char(h >> (8 * i));
+        writeAll(tail, 8);
+    }
+
+private:
+    void writeAll(const char *p, size_t n)
+    {
+        while (n > 0) {
+            const ssize_t w = ::write(m_fd, p, n);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                throw Error::fromErrno(errno, "Cannot write the sync manifest");
+            }
+            p += w;
+            n -= size_t(w);
+        }
+    }
+    int m_fd;
+    std::string m_buf;
+    uint64_t m_hash = 0xcbf29ce484222325ull;
+};
+
+class Reader
+{
+public:
+    Reader(const char *p, size_t n) : m_p(p), m_end(p + n) {}
+    bool ok() const { return m_ok; }
+    uint64_t varint()
+    {
+        uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (m_p >= m_end) {
+                m_ok = false;
+                return 0;
+            }
+            const auto b = static_cast<unsigned char>(*m_p++);
+            v |= uint64_t(b & 0x7f) << shift;
+            if (!(b & 0x80))
+                return v;
+        }
+        m_ok = false;
+        return 0;
+    }
+    int64_t svarint()
+    {
+        const uint64_t v = varint();
+        return int64_t(v >> 1) ^ -int64_t(v & 1);
+    }
+    std::string_view bytes(uint64_t n)
+    {
+        if (uint64_t(m_end - m_p) < n) {
+            m_ok = false;
+            return {};
+        }
+        std::string_view s(m_p, n);
+        m_p += n;
+        return s;
+    }
+    std::string_view str() { return bytes(varint()); }
+    bool atEnd() const { return m_p == m_end; }
+
+private:
+    const char *m_p;
+    const char *m_end;
+    bool m_ok = true;
+};
+
+// Children blocks follow the depth-first order of directories.
+void writeDir(Writer &w, const Tree &tree, uint32_t dir)
+{
+    const Node &d = tree.nodes[dir];
+    for (uint32_t i = d.firstChild; i < d.firstChild + d.childCount; ++i) {
+        const Node &n = tree.nodes[i];
+        w.str(tree.name(n));
+        w.varint(n.mode);
+        w.varint(n.uid);
+        w.varint(n.gid);
+        w.varint(n.size);
+        w.svarint(n.mtimeNs);
+        w.svarint(n.ctimeNs);
+        w.varint(n.ino);
+        w.varint(n.destIno);
+        w.varint(n.nlink);
+        if (S_ISDIR(n.mode)) {
+            w.varint(n.childCount);
+            w.svarint(n.destCtimeNs);
+        } else if (S_ISLNK(n.mode)) {
+            w.raw(tree.symlinkTarget(n).data(), n.size);
+        }
+    }
+    for (uint32_t i = d.firstChild; i < d.firstChild + d.childCount; ++i)
+        if (S_ISDIR(tree.nodes[i].mode))
+            writeDir(w, tree, i);
+}
+
+} // namespace
+
+void writeManifest(int dirFd, const std::string &fileName, const ManifestHeader &header,
+                   const Tree &tree)
+{
+    const std::string tmpName = fileName + ".tmp";
+    ::unlinkat(dirFd, tmpName.c_str(), 0);
+    UniqueFd fd(::openat(dirFd, tmpName.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd)
+        throw Error::fromErrno(errno, "Cannot create the sync manifest");
+    Writer w(fd.get());
+    w.raw(Magic, sizeof Magic);
+    w.varint(Version);
+    w.str(header.sourceName);
+    w.str(header.snapshot);
+    w.varint(header.optionsHash);
+    w.varint(header.rootDev);
+    w.varint(header.rootIno);
+    w.varint(tree.nodes.size());
+    const Node &root = tree.nodes[0];
+    w.varint(root.mode);
+    w.varint(root.uid);
+    w.varint(root.gid);
+    w.svarint(root.mtimeNs);
+    w.svarint(root.ctimeNs);
+    w.varint(root.ino);
+    w.varint(root.childCount);
+    w.svarint(root.destCtimeNs);
+    writeDir(w, tree, 0);
+    w.finish();
+    // The manifest is written after the data's syncfs; make it durable before it is trusted.
+    if (::fdatasync(fd.get()) != 0)
+        throw Error::fromErrno(errno, "Cannot flush the sync manifest");
+    fd.reset();
+    if (::renameat(dirFd, tmpName.c_str(), dirFd, fileName.c_str()) != 0)
+        throw Error::fromErrno(errno, "Cannot install the sync manifest");
+}
+
+bool readManifest(int dirFd, const std::string &fileName, ManifestHeader &header, Tree &tree)
+{
+    tree = Tree();
+    UniqueFd fd(::openat(dirFd, fileName.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd)
+        return false;
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 16
+        || st.st_size > (off_t(1) << 34))
+        return false;
+    std::string data(size_t(st.st_size), '\0');
+    size_t got = 0;
+    while (got < data.size()) {
+        const ssize_t r = ::read(fd.get(), data.data() + got, data.size() - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        got += size_t(r);
+    }
+    const size_t bodyLen = data.size() - 8;
+    uint64_t stored = 0;
+    for (int i = 0; i < 8; ++i)
+        stored |= uint64_t(static_cast<unsigned char>(data[bodyLen + i])) << (8 * i);
+    if (fnv1a(data.data(), bodyLen) != stored || data.compare(0, 8, Magic, 8) != 0)
+        return false;
+
+    Reader r(data.data() + 8, bodyLen - 8);
+    if (r.varint() != Version)
+        return false;
+    header.sourceName = std::string(r.str());
+    header.snapshot = std::string(r.str());
+    header.optionsHash = r.varint();
+    header.rootDev = r.varint();
+    header.rootIno = r.varint();
+    const uint64_t count = r.varint();
+    if (!r.ok() || count == 0 || count > bodyLen)
+        return false;
+    Node root;
+    root.mode = uint32_t(r.varint());
+    root.uid = uint32_t(r.varint());
+    root.gid = uint32_t(r.varint());
+    root.mtimeNs = r.svarint();
+    root.ctimeNs = r.svarint();
+    root.ino = r.varint();
+    root.childCount = uint32_t(r.varint());
+    root.destCtimeNs = r.svarint();
+    root.parent = NoNode;
+    if (!S_ISDIR(root.mode))
+        return false;
+    tree.nodes.push(root);
+    // Replay the depth-first walk: a stack of directories whose children are still to be read.
+    std::vector<uint32_t> stack{0};
+    std::vector<uint32_t> pendingDirs;
+    while (!stack.empty()) {
+        const uint32_t dir = stack.back();
+        stack.pop_back();
+        Node &d = tree.nodes[dir];
+        d.firstChild = tree.nodes.size();
+        const uint32_t n = d.childCount;
+        if (uint64_t(d.firstChild) + n > count)
+            return false;
+        pendingDirs.clear();
+        std::string_view prev;
+        for (uint32_t k = 0; k < n; ++k) {
+            Node c;
+            const std::string_view name = r.str();
+            c.mode = uint32_t(r.varint());
+            c.uid = uint32_t(r.varint());
+            c.gid = uint32_t(r.varint());
+            c.size = r.varint();
+            c.mtimeNs = r.svarint();
+            c.ctimeNs = r.svarint();
+            c.ino = r.varint();
+            c.destIno = r.varint();
+            c.nlink = uint32_t(r.varint());
+            c.parent = dir;
+            if (!r.ok() || name.empty() || name.size() > 255 || (k > 0 && !(prev < name)))
+                return false;
+            prev = name;
+            if (S_ISDIR(c.mode)) {
+                c.childCount = uint32_t(r.varint());
+                c.destCtimeNs = r.svarint();
+            } else if (S_ISLNK(c.mode)) {
+                if (c.size > 4096)
+                    return false;
+                const std::string_view target = r.bytes(c.size);
+                c.nameLen = uint16_t(name.size());
+                c.nameOff = tree.names.add(name, target);
+            }
+            if (!r.ok())
+                return false;
+            if (!S_ISLNK(c.mode)) {
+                c.nameLen = uint16_t(name.size());
+                c.nameOff = tree.names.add(name);
+            }
+            const uint32_t idx = tree.nodes.push(c);
+            if (S_ISDIR(c.mode))
+                pendingDirs.push_back(idx);
+        }
+        // Depth-first: the first child directory is read next.
+        for (auto it = pendingDirs.rbegin(); it != pendingDirs.rend(); ++it)
+            stack.push_back(*it);
+    }
+    if (!r.ok() || !r.atEnd() || tree.nodes.size() != count) {
+        tree = Tree();
+        return false;
+    }
+    return true;
+}
+
+} // namespace Coffer::Sync
