@@ -1,0 +1,364 @@
+#include "callerchecks.h"
+
+#include "block/vault.h"
+
+#include <QDBusArgument>
+
+#include <cerrno>
+#include <chrono>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+namespace Coffer::Helper {
+
+namespace {
+
+constexpr long ExfatSuperMagic = 0x2011BAB0;
+
+Error invalid(std::string message)
+{
+    return Error(ErrorCode::InvalidArgument, std::move(message));
+}
+
+const char *typeName(mode_t mode)
+{
+    switch (mode & S_IFMT) {
+    case S_IFDIR: return "a directory";
+    case S_IFLNK: return "a symbolic link";
+    case S_IFIFO: return "a pipe (FIFO)";
+    case S_IFSOCK: return "a socket";
+    case S_IFBLK: return "a block device";
+    case S_IFCHR: return "a character device";
+    default: return "not a regular file";
+    }
+}
+
+bool onFatLike(int fd)
+{
+    struct statfs sfs {};
+    if (fstatfs(fd, &sfs) != 0)
+        return false;
+    return sfs.f_type == MSDOS_SUPER_MAGIC || sfs.f_type == long(ExfatSuperMagic);
+}
+
+struct stat statFd(int fd, const char *what)
+{
+    struct stat st {};
+    if (fstat(fd, &st) != 0)
+        throw Error::fromErrno(ErrorCode::InvalidArgument, errno,
+                               std::string("Cannot examine the ") + what);
+    return st;
+}
+
+int accessMode(int fd, const char *what)
+{
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        throw Error::fromErrno(ErrorCode::InvalidArgument, errno,
+                               std::string("Cannot examine the ") + what);
+    if (flags & O_PATH)
+        throw invalid(std::string("The ") + what
+                      + " was opened with O_PATH; open the file itself for reading and writing.");
+    return flags & O_ACCMODE;
+}
+
+} // namespace
+
+int fdOf(const QDBusUnixFileDescriptor &fd, const char *what)
+{
+    if (!fd.isValid() || fd.fileDescriptor() < 0)
+        throw invalid(std::string("The ") + what
+                      + " is not a valid file descriptor (bad index in the message?).");
+    return fd.fileDescriptor();
+}
+
+BackingFile checkBackingFd(int fd, uid_t caller, BackingUse use)
+{
+    const int mode = accessMode(fd, "backing file");
+    const struct stat st = statFd(fd, "backing file");
+    if (!S_ISREG(st.st_mode))
+        throw invalid(std::string("The backing file is ") + typeName(st.st_mode)
+                      + "; a vault must be a regular file.");
+    if (mode != O_RDWR)
+        throw invalid("The backing file was opened read-only; open it for reading and writing.");
+    if (st.st_nlink != 1)
+        throw invalid("The backing file has " + std::to_string(st.st_nlink)
+                      + " hard links; a vault file must have exactly one.");
+    BackingFile result;
+    result.id = {st.st_dev, st.st_ino};
+    result.size = uint64_t(st.st_size);
+    result.onFatLike = onFatLike(fd);
+    // On vfat/exfat the owner is a mount option: the caller opened it read-write with its own
+    // rights, which is what ownership would have proven.
+    if (st.st_uid != caller && !result.onFatLike)
+        throw Error(ErrorCode::NotAuthorized,
+                    "The backing file belongs to another user; a vault file must be your own.");
+    if (use == BackingUse::Create && st.st_size != 0)
+        throw invalid("The backing file is not empty (" + std::to_string(st.st_size)
+                      + " bytes); give a new, empty file so nothing is overwritten.");
+    if (use == BackingUse::Open && st.st_size == 0)
+        throw Error(ErrorCode::NotSupported, "The backing file is empty: it holds no vault.");
+    return result;
+}
+
+void checkOutputFd(int fd, uid_t caller, const FileId &notThis)
+{
+    const int mode = accessMode(fd, "output file");
+    const struct stat st = statFd(fd, "output file");
+    if (!S_ISREG(st.st_mode))
+        throw invalid(std::string("The output file is ") + typeName(st.st_mode)
+                      + "; give a regular file.");
+    if (mode != O_RDWR && mode != O_WRONLY)
+        throw invalid("The output file was opened read-only; open it for writing.");
+    if (st.st_nlink != 1)
+        throw invalid("The output file has more than one hard link.");
+    if (st.st_uid != caller && !onFatLike(fd))
+        throw Error(ErrorCode::NotAuthorized, "The output file belongs to another user.");
+    if (FileId{st.st_dev, st.st_ino} == notThis)
+        throw invalid("The output file is the vault itself.");
+}
+
+SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs)
+{
+    const int mode = accessMode(fd, "secret");
+    const struct stat st = statFd(fd, "secret");
+    if (mode == O_WRONLY)
+        throw invalid("The secret's descriptor is write-only; send the read end of the pipe.");
+    if (S_ISREG(st.st_mode)) {
+        if (uint64_t(st.st_size) > maxSize)
+            throw invalid("The key file is larger than " + std::to_string(maxSize) + " bytes.");
+        SecretBuffer buffer(size_t(st.st_size));
+        size_t done = 0;
+        while (done < buffer.size()) {
+            const ssize_t n = pread(fd, buffer.data() + done, buffer.size() - done, off_t(done));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                throw Error::fromErrno(ErrorCode::InvalidArgument, errno, "Cannot read the key file");
+            if (n == 0)
+                break;
+            done += size_t(n);
+        }
+        buffer.truncate(done);
+        return buffer;
+    }
+    if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode))
+        throw invalid(std::string("The secret is ") + typeName(st.st_mode)
+                      + "; send it through a pipe you write and close.");
+
+    // A pipe: read until the client's end is closed, but never wait longer than timeoutMs.
+    // O_NONBLOCK goes on our own open file description (the read end), not the client's.
+    const int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        throw Error::fromErrno(ErrorCode::InvalidArgument, errno, "Cannot read the secret");
+    SecretBuffer buffer(maxSize);
+    size_t done = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    for (;;) {
+        const ssize_t n = read(fd, buffer.data() + done, buffer.size() - done);
+        if (n > 0) {
+            done += size_t(n);
+            if (done == buffer.size()) {
+                // Full: it is too long unless the writer is done exactly here.
+                char extra;
+                const ssize_t more = read(fd, &extra, 1);
+                if (more == 0)
+                    break;
+                if (more > 0 || (errno != EAGAIN && errno != EINTR))
+                    throw invalid("The secret is longer than " + std::to_string(maxSize) + " bytes.");
+                // Nothing yet: wait below, then retry; a 1-byte read into `extra` is wiped.
+                extra = 0;
+            }
+            continue;
+        }
+        if (n == 0)
+            break;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            throw Error::fromErrno(ErrorCode::InvalidArgument, errno, "Cannot read the secret");
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+            throw invalid("The secret's pipe was not closed; write the secret, then close the pipe "
+                          "before calling.");
+        pollfd pfd{fd, POLLIN, 0};
+        poll(&pfd, 1, int(left.count()));
+    }
+    buffer.truncate(done);
+    return buffer;
+}
+
+bool isValidName(const std::string &name)
+{
+    if (name.empty() || name.size() > Limits::maxNameBytes)
+        return false;
+    const QString text = QString::fromUtf8(name.data(), qsizetype(name.size()));
+    if (text.toUtf8() != QByteArray(name.data(), qsizetype(name.size())))
+        return false; // not valid UTF-8
+    if (text.startsWith(QLatin1Char('.')) || text.startsWith(QLatin1Char('-'))
+        || text.front().isSpace() || text.back().isSpace())
+        return false;
+    for (const QChar c : text) {
+        if (c == QLatin1Char('/') || c == QLatin1Char('\\') || c.category() == QChar::Other_Control
+            || c.category() == QChar::Other_Format || c == QChar::LineSeparator
+            || c == QChar::ParagraphSeparator || c.unicode() == 0xFFFD)
+            return false;
+    }
+    return true;
+}
+
+std::string checkName(const QString &name)
+{
+    const QByteArray bytes = name.toUtf8();
+    if (bytes.isEmpty())
+        throw invalid("The vault name is empty.");
+    if (size_t(bytes.size()) > Limits::maxNameBytes)
+        throw invalid("The vault name is longer than " + std::to_string(Limits::maxNameBytes)
+                      + " bytes; choose a shorter one.");
+    const std::string text = bytes.toStdString();
+    if (!isValidName(text))
+        throw invalid("The vault name may not contain '/', '\\' or control characters, nor start "
+                      "with '.', '-' or a space.");
+    return text;
+}
+
+uint64_t checkSize(uint64_t size)
+{
+    if (size < Vault::minimumSize)
+        throw invalid("A vault must be at least " + std::to_string(Vault::minimumSize >> 20)
+                      + " MiB.");
+    if (size > Vault::maximumSize)
+        throw invalid("A vault can be at most " + std::to_string(Vault::maximumSize >> 40) + " TiB.");
+    return size;
+}
+
+void checkOptionKeys(const QVariantMap &options, const QStringList &known)
+{
+    for (auto it = options.cbegin(); it != options.cend(); ++it) {
+        if (!known.contains(it.key()))
+            throw invalid("Unknown option \"" + it.key().left(64).toStdString() + "\".");
+    }
+}
+
+uint32_t optionUInt(const QVariantMap &options, const QString &key, uint32_t def, uint32_t max)
+{
+    const auto it = options.constFind(key);
+    if (it == options.cend())
+        return def;
+    qulonglong value = 0;
+    switch (it->metaType().id()) {
+    case QMetaType::UInt:
+    case QMetaType::ULongLong:
+    case QMetaType::UShort:
+    case QMetaType::UChar:
+        value = it->toULongLong();
+        break;
+    case QMetaType::Int:
+    case QMetaType::LongLong:
+    case QMetaType::Short:
+        if (it->toLongLong() < 0)
+            throw invalid("Option " + key.toStdString() + " must not be negative.");
+        value = it->toULongLong();
+        break;
+    default:
+        throw invalid("Option " + key.toStdString() + " must be a number.");
+    }
+    if (value > max)
+        throw invalid("Option " + key.toStdString() + " is larger than " + std::to_string(max) + ".");
+    return uint32_t(value);
+}
+
+bool optionBool(const QVariantMap &options, const QString &key, bool def)
+{
+    const auto it = options.constFind(key);
+    if (it == options.cend())
+        return def;
+    if (it->metaType().id() != QMetaType::Bool)
+        throw invalid("Option " + key.toStdString() + " must be a boolean.");
+    return it->toBool();
+}
+
+QString optionString(const QVariantMap &options, const QString &key, const QString &def)
+{
+    const auto it = options.constFind(key);
+    if (it == options.cend())
+        return def;
+    if (it->metaType().id() != QMetaType::QString)
+        throw invalid("Option " + key.toStdString() + " must be a string.");
+    const QString value = it->toString();
+    if (value.size() > Limits::maxPathBytes || value.contains(QChar(0)))
+        throw invalid("Option " + key.toStdString() + " is too long or contains NUL.");
+    return value;
+}
+
+QStringList optionStringList(const QVariantMap &options, const QString &key)
+{
+    const auto it = options.constFind(key);
+    if (it == options.cend())
+        return {};
+    QStringList list;
+    if (it->metaType().id() == QMetaType::QStringList) {
+        list = it->toStringList();
+    } else if (it->metaType() == QMetaType::fromType<QDBusArgument>()) {
+        const auto arg = it->value<QDBusArgument>();
+        if (arg.currentSignature() != QLatin1String("as"))
+            throw invalid("Option " + key.toStdString() + " must be a list of strings.");
+        arg >> list;
+    } else {
+        throw invalid("Option " + key.toStdString() + " must be a list of strings.");
+    }
+    if (list.size() > Limits::maxExcludes)
+        throw invalid("Option " + key.toStdString() + " has too many entries.");
+    for (const QString &s : list) {
+        if (s.isEmpty() || s.size() > Limits::maxPathBytes || s.contains(QChar(0)))
+            throw invalid("Option " + key.toStdString() + " has an empty, too long or NUL entry.");
+    }
+    return list;
+}
+
+QDBusUnixFileDescriptor optionFd(const QVariantMap &options, const QString &key)
+{
+    const auto it = options.constFind(key);
+    if (it == options.cend())
+        return {};
+    if (it->metaType() != QMetaType::fromType<QDBusUnixFileDescriptor>())
+        throw invalid("Option " + key.toStdString() + " must be a file descriptor (h).");
+    const auto fd = it->value<QDBusUnixFileDescriptor>();
+    fdOf(fd, "key file option");
+    return fd;
+}
+
+std::vector<std::string> checkSources(const QStringList &sources)
+{
+    if (sources.isEmpty())
+        throw invalid("Give at least one folder to back up.");
+    if (sources.size() > Limits::maxSources)
+        throw invalid("Too many folders to back up at once (at most "
+                      + std::to_string(Limits::maxSources) + ").");
+    std::vector<std::string> result;
+    for (const QString &source : sources) {
+        const QByteArray bytes = source.toUtf8();
+        if (!source.startsWith(QLatin1Char('/')) || bytes.size() > Limits::maxPathBytes
+            || bytes.contains('\0') || source.contains(QLatin1String("//")))
+            throw invalid("A folder to back up must be an absolute path without empty parts.");
+        QString trimmed = source;
+        while (trimmed.size() > 1 && trimmed.endsWith(QLatin1Char('/')))
+            trimmed.chop(1);
+        if (trimmed == QLatin1String("/"))
+            throw invalid("The root directory cannot be backed up as one folder.");
+        result.push_back(trimmed.toUtf8().toStdString());
+    }
+    return result;
+}
+
+std::string mountNameFor(const std::string &headerName, const std::string &luksUuid)
+{
+    return isValidName(headerName) ? headerName : luksUuid;
+}
+
+} // namespace Coffer::Helper

@@ -1,0 +1,103 @@
+#pragma once
+
+// Validation of every argument a caller hands the root helper (design.md 4). Each function
+// throws Coffer::Error (InvalidArgument, NotAuthorized, Busy, ...) with a sentence the caller
+// can act on, and never resolves a path the caller chose.
+
+#include "block/secretbuffer.h"
+#include "error.h"
+
+#include <QDBusUnixFileDescriptor>
+#include <QString>
+#include <QStringList>
+#include <QVariantMap>
+
+#include <sys/types.h>
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace Coffer::Helper {
+
+struct FileId
+{
+    dev_t dev = 0;
+    ino_t ino = 0;
+    auto operator<=>(const FileId &) const = default;
+};
+
+enum class BackingUse {
+    Create, // must be empty: the helper sizes and formats it
+    Open,   // an existing vault
+};
+
+struct BackingFile
+{
+    FileId id;
+    uint64_t size = 0;
+    bool onFatLike = false; // vfat / exfat: owner is whatever the mount says
+};
+
+// The limits of design.md 4.8.
+namespace Limits {
+inline constexpr size_t maxNameBytes = 64;
+inline constexpr int maxOpenVaultsPerUser = 16;
+inline constexpr int maxJobsPerUser = 4;
+inline constexpr int maxSources = 64;
+inline constexpr int maxPathBytes = 4096;
+inline constexpr int maxExcludes = 1024;
+inline constexpr size_t maxPassphraseBytes = 1024 * 1024; // through a pipe
+inline constexpr size_t maxKeyFileBytes = 8 * 1024 * 1024; // cryptsetup's own key file limit
+inline constexpr int secretReadTimeoutMs = 10000;
+inline constexpr uint32_t maxPbkdfMemoryKiB = 4 * 1024 * 1024;
+inline constexpr uint32_t maxPbkdfIterMs = 60000;
+inline constexpr uint32_t maxPbkdfIterations = 1000;
+} // namespace Limits
+
+// The descriptor itself: QtDBus hands an invalid one when the message's index was bad.
+int fdOf(const QDBusUnixFileDescriptor &fd, const char *what);
+
+// A backing file: a regular file (not a symlink, FIFO, socket, device or directory), opened
+// read-write (not O_PATH), one link, owned by `caller` -- or on vfat/exfat, where ownership is a
+// mount option, writable through this fd. Create: empty. Open: not empty.
+BackingFile checkBackingFd(int fd, uid_t caller, BackingUse use);
+
+// A file the helper writes into for the caller (a header backup): regular, writable fd, one
+// link, owned by the caller (or on vfat/exfat), not the backing file itself.
+void checkOutputFd(int fd, uid_t caller, const FileId &notThis);
+
+// A secret: a pipe the client wrote and closed, or a regular file (a key file) the client
+// opened. Read into locked memory; at most maxSize bytes; a pipe that is not closed within
+// the timeout is refused (the helper never waits forever on a caller).
+SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs = Limits::secretReadTimeoutMs);
+
+// A vault name as it becomes a LUKS label and the last component of the mount point:
+// 1..64 bytes of UTF-8, no '/', '\\', control characters, no leading '.', '-' or whitespace,
+// no trailing whitespace. Returns the UTF-8 bytes.
+std::string checkName(const QString &name);
+// Same test without throwing (for names read from a header someone else may have crafted).
+bool isValidName(const std::string &name);
+
+// A vault size: between the block layer's minimum and maximum.
+uint64_t checkSize(uint64_t size);
+
+// Typed option access: unknown keys and wrong types are InvalidArgument.
+void checkOptionKeys(const QVariantMap &options, const QStringList &known);
+uint32_t optionUInt(const QVariantMap &options, const QString &key, uint32_t def, uint32_t max);
+bool optionBool(const QVariantMap &options, const QString &key, bool def);
+QString optionString(const QVariantMap &options, const QString &key, const QString &def = {});
+QStringList optionStringList(const QVariantMap &options, const QString &key);
+// A fd option ('h' inside the variant). Returns an invalid descriptor when absent.
+QDBusUnixFileDescriptor optionFd(const QVariantMap &options, const QString &key);
+
+// Sync sources: 1..64 absolute paths without NUL or empty components; the child resolves them
+// as the caller. Returns the bytes.
+std::vector<std::string> checkSources(const QStringList &sources);
+
+// A mount point component for the mount point /run/coffer/<uid>/<name>: the name from the
+// header if it is a valid name, else the LUKS UUID.
+std::string mountNameFor(const std::string &headerName, const std::string &luksUuid);
+
+} // namespace Coffer::Helper

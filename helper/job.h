@@ -1,0 +1,101 @@
+#pragma once
+
+#include "error.h"
+
+#include <QDBusContext>
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+#include <QVariantMap>
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+
+namespace Coffer::Helper {
+
+class Manager;
+
+// /org/coffer/Helper1/job/<n>, org.coffer.Helper1.Job: one long operation (create, sync) with
+// progress properties, Cancel() and Completed(b, s, s). Like udisks' Job objects. The object
+// stays on the bus a while after it completes so a late client still reads the outcome.
+class Job : public QObject, protected QDBusContext
+{
+    Q_OBJECT
+    Q_CLASSINFO("D-Bus Interface", "org.coffer.Helper1.Job")
+    Q_PROPERTY(QString Operation READ operation)
+    Q_PROPERTY(double Progress READ progress)
+    Q_PROPERTY(qulonglong BytesTotal READ bytesTotal)
+    Q_PROPERTY(qulonglong BytesDone READ bytesDone)
+    Q_PROPERTY(qulonglong FilesTotal READ filesTotal)
+    Q_PROPERTY(qulonglong FilesDone READ filesDone)
+    Q_PROPERTY(QString CurrentItem READ currentItem)
+    Q_PROPERTY(uint StartedByUid READ startedByUid)
+    Q_PROPERTY(bool Cancelable READ cancelable)
+    Q_PROPERTY(bool Finished READ finished)
+    Q_PROPERTY(bool Success READ success)
+    Q_PROPERTY(QString ErrorName READ errorName)
+    Q_PROPERTY(QString ErrorMessage READ errorMessage)
+
+public:
+    Job(Manager *manager, uint number, const QString &operation, const QString &actionId,
+        uid_t startedBy, uid_t vaultOwner, bool cancelable);
+
+    QString path() const { return m_path; }
+    QString operation() const { return m_operation; }
+    double progress() const { return m_progress; }
+    qulonglong bytesTotal() const { return m_bytesTotal; }
+    qulonglong bytesDone() const { return m_bytesDone; }
+    qulonglong filesTotal() const { return m_filesTotal; }
+    qulonglong filesDone() const { return m_filesDone; }
+    QString currentItem() const { return m_currentItem; }
+    uint startedByUid() const { return m_startedBy; }
+    uid_t vaultOwner() const { return m_vaultOwner; }
+    bool cancelable() const { return m_cancelable; }
+    bool finished() const { return m_finished; }
+    bool success() const { return m_success; }
+    QString errorName() const { return m_errorName; }
+    QString errorMessage() const { return m_errorMessage; }
+    QString actionId() const { return m_actionId; }
+
+    struct Update
+    {
+        double progress = 0;
+        qulonglong bytesDone = 0, bytesTotal = 0, filesDone = 0, filesTotal = 0;
+        QString currentItem;
+    };
+    // Updates the progress properties and tells listeners (PropertiesChanged, at most 5 per s).
+    void setProgress(const Update &update, bool force = false);
+    // Completes the job: Completed(ok, name, message). Idempotent.
+    void finish(const std::optional<Error> &error);
+
+    // What Cancel() does once the caller passed polkit.
+    std::function<void()> onCancel;
+
+public Q_SLOTS:
+    void Cancel();
+
+Q_SIGNALS:
+    void Completed(bool ok, const QString &error_name, const QString &message);
+
+private:
+    void emitPropertiesChanged();
+
+    Manager *m_manager;
+    QString m_path;
+    QString m_operation;
+    QString m_actionId;
+    uid_t m_startedBy;
+    uid_t m_vaultOwner;
+    bool m_cancelable;
+    double m_progress = 0;
+    qulonglong m_bytesTotal = 0, m_bytesDone = 0, m_filesTotal = 0, m_filesDone = 0;
+    QString m_currentItem;
+    bool m_finished = false;
+    bool m_success = false;
+    QString m_errorName, m_errorMessage;
+    QElapsedTimer m_lastEmit;
+};
+
+} // namespace Coffer::Helper
