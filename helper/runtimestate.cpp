@@ -50,13 +50,7 @@ std::string RuntimeState::makeMountPoint(uid_t uid, const std::string &name)
             return path;
         if (errno != EEXIST)
             throw Error::fromErrno(ErrorCode::Failed, errno, "Cannot create the mount point " + path);
-        // An empty, root-owned directory left by a crash is reused; anything else is skipped.
-        struct stat st {};
-        struct stat parent {};
-        if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid()
-            && lstat(userDir.c_str(), &parent) == 0 && st.st_dev == parent.st_dev
-            && rmdir(path.c_str()) == 0 && mkdir(path.c_str(), 0700) == 0)
-            return path;
+        // Taken (an open vault, or one being opened right now): try the next name.
     }
     throw Error(ErrorCode::Busy, "Too many vaults with the name " + name + " are open.");
 }

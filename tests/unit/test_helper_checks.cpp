@@ -1,0 +1,297 @@
+// The root helper's argument checks (design.md 4): every hostile input is refused with the
+// right error kind, and nothing is changed.
+#include "callerchecks.h"
+#include "block/uniquefd.h"
+#include "runtimestate.h"
+
+#include <QDBusUnixFileDescriptor>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace Coffer;
+using namespace Coffer::Helper;
+
+namespace {
+
+template<typename F>
+ErrorCode codeOf(F &&f)
+{
+    try {
+        f();
+    } catch (const Error &e) {
+        return e.code();
+    }
+    return ErrorCode(-1);
+}
+
+UniqueFd openFile(const QString &path, int flags, mode_t mode = 0600)
+{
+    return UniqueFd(::open(path.toLocal8Bit().constData(), flags | O_CLOEXEC, mode));
+}
+
+} // namespace
+
+class TestHelperChecks : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString path(const char *name) { return m_dir.filePath(QString::fromLatin1(name)); }
+
+private Q_SLOTS:
+    void emptyOwnFileIsAcceptedForCreate()
+    {
+        UniqueFd fd = openFile(path("new.img"), O_RDWR | O_CREAT | O_EXCL);
+        QVERIFY(fd);
+        const BackingFile file = checkBackingFd(fd.get(), getuid(), BackingUse::Create);
+        struct stat st {};
+        fstat(fd.get(), &st);
+        QCOMPARE(file.id.ino, st.st_ino);
+        QCOMPARE(file.size, 0u);
+        // ... but not for opening: an empty file holds no vault.
+        QCOMPARE(codeOf([&] { checkBackingFd(fd.get(), getuid(), BackingUse::Open); }),
+                 ErrorCode::NotSupported);
+    }
+
+    void nonEmptyFileIsRefusedForCreateAndSurvives()
+    {
+        UniqueFd fd = openFile(path("full.img"), O_RDWR | O_CREAT | O_EXCL);
+        QCOMPARE(write(fd.get(), "precious", 8), 8);
+        QCOMPARE(codeOf([&] { checkBackingFd(fd.get(), getuid(), BackingUse::Create); }),
+                 ErrorCode::InvalidArgument);
+        char buf[16] = {};
+        QCOMPARE(pread(fd.get(), buf, sizeof buf, 0), 8);
+        QCOMPARE(QByteArray(buf), QByteArray("precious"));
+    }
+
+    void readOnlyFdIsRefused()
+    {
+        { UniqueFd c = openFile(path("ro.img"), O_RDWR | O_CREAT | O_EXCL); }
+        UniqueFd fd = openFile(path("ro.img"), O_RDONLY);
+        QCOMPARE(codeOf([&] { checkBackingFd(fd.get(), getuid(), BackingUse::Create); }),
+                 ErrorCode::InvalidArgument);
+    }
+
+    void hardLinkIsRefused()
+    {
+        UniqueFd fd = openFile(path("linked.img"), O_RDWR | O_CREAT | O_EXCL);
+        QCOMPARE(::link(path("linked.img").toLocal8Bit().constData(),
+                        path("second-name.img").toLocal8Bit().constData()), 0);
+        QCOMPARE(codeOf([&] { checkBackingFd(fd.get(), getuid(), BackingUse::Create); }),
+                 ErrorCode::InvalidArgument);
+    }
+
+    void symlinkItselfIsRefused()
+    {
+        { UniqueFd c = openFile(path("target.img"), O_RDWR | O_CREAT | O_EXCL); }
+        QCOMPARE(::symlink("target.img", path("sym.img").toLocal8Bit().constData()), 0);
+        UniqueFd fd = openFile(path("sym.img"), O_PATH | O_NOFOLLOW);
+        QVERIFY(fd);
+        QCOMPARE(codeOf([&] { checkBackingFd(fd.get(), getuid(), BackingUse::Create); }),
+                 ErrorCode::InvalidArgument);
+    }
+
+    void otherUsersFileIsRefused()
+    {
+        UniqueFd fd = openFile(path("theirs.img"), O_RDWR | O_CREAT | O_EXCL);
+        // As root here: the file belongs to root; a caller with another uid is refused.
+        QCOMPARE(codeOf([&] { checkBackingFd(fd.get(), getuid() + 4242, BackingUse::Create); }),
+                 ErrorCode::NotAuthorized);
+    }
+
+    void fifoDirectoryDeviceAndSocketAreRefused()
+    {
+        QCOMPARE(::mkfifo(path("fifo").toLocal8Bit().constData(), 0600), 0);
+        UniqueFd fifo = openFile(path("fifo"), O_RDWR);
+        QCOMPARE(codeOf([&] { checkBackingFd(fifo.get(), getuid(), BackingUse::Create); }),
+                 ErrorCode::InvalidArgument);
+        UniqueFd dir = openFile(m_dir.path(), O_RDONLY | O_DIRECTORY);
+        QCOMPARE(codeOf([&] { checkBackingFd(dir.get(), getuid(), BackingUse::Create); }),
+                 ErrorCode::InvalidArgument);
+        UniqueFd dev = openFile(QStringLiteral("/dev/null"), O_RDWR);
+        QCOMPARE(codeOf([&] { checkBackingFd(dev.get(), getuid(), BackingUse::Open); }),
+                 ErrorCode::InvalidArgument);
+        int sv[2];
+        QCOMPARE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        UniqueFd a(sv[0]), b(sv[1]);
+        QCOMPARE(codeOf([&] { checkBackingFd(a.get(), getuid(), BackingUse::Open); }),
+                 ErrorCode::InvalidArgument);
+    }
+
+    void invalidDescriptorIsRefused()
+    {
+        QDBusUnixFileDescriptor none;
+        QCOMPARE(codeOf([&] { fdOf(none, "backing file"); }), ErrorCode::InvalidArgument);
+    }
+
+    void outputFile()
+    {
+        UniqueFd out = openFile(path("header.bak"), O_WRONLY | O_CREAT | O_EXCL);
+        checkOutputFd(out.get(), getuid(), FileId{});
+        struct stat st {};
+        fstat(out.get(), &st);
+        QCOMPARE(codeOf([&] { checkOutputFd(out.get(), getuid(), FileId{st.st_dev, st.st_ino}); }),
+                 ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([&] { checkOutputFd(out.get(), getuid() + 1, FileId{}); }),
+                 ErrorCode::NotAuthorized);
+    }
+
+    void secretFromClosedPipe()
+    {
+        int p[2];
+        QCOMPARE(pipe2(p, O_CLOEXEC), 0);
+        UniqueFd r(p[0]);
+        QCOMPARE(write(p[1], "correct horse", 13), 13);
+        close(p[1]);
+        const SecretBuffer secret = readSecret(r.get(), 1024);
+        QCOMPARE(QByteArray(secret.data(), qsizetype(secret.size())), QByteArray("correct horse"));
+    }
+
+    void secretPipeLeftOpenTimesOut()
+    {
+        int p[2];
+        QCOMPARE(pipe2(p, O_CLOEXEC), 0);
+        UniqueFd r(p[0]), w(p[1]);
+        QCOMPARE(write(w.get(), "x", 1), 1);
+        QCOMPARE(codeOf([&] { readSecret(r.get(), 1024, 200); }), ErrorCode::InvalidArgument);
+    }
+
+    void secretTooLongIsRefused()
+    {
+        int p[2];
+        QCOMPARE(pipe2(p, O_CLOEXEC), 0);
+        UniqueFd r(p[0]);
+        QCOMPARE(write(p[1], "0123456789", 10), 10);
+        close(p[1]);
+        QCOMPARE(codeOf([&] { readSecret(r.get(), 4, 200); }), ErrorCode::InvalidArgument);
+    }
+
+    void secretFromKeyFileAndNotFromDevices()
+    {
+        UniqueFd key = openFile(path("key"), O_RDWR | O_CREAT | O_EXCL);
+        QCOMPARE(write(key.get(), "\x00\x01\x02", 3), 3);
+        UniqueFd ro = openFile(path("key"), O_RDONLY);
+        const SecretBuffer secret = readSecret(ro.get(), 1024);
+        QCOMPARE(secret.size(), size_t(3));
+        UniqueFd zero = openFile(QStringLiteral("/dev/zero"), O_RDONLY);
+        QCOMPARE(codeOf([&] { readSecret(zero.get(), 1024, 200); }), ErrorCode::InvalidArgument);
+        UniqueFd big = openFile(path("bigkey"), O_RDWR | O_CREAT | O_EXCL);
+        QCOMPARE(ftruncate(big.get(), 4096), 0);
+        QCOMPARE(codeOf([&] { readSecret(big.get(), 1024, 200); }), ErrorCode::InvalidArgument);
+    }
+
+    void names_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<bool>("ok");
+        QTest::newRow("plain") << "backup" << true;
+        QTest::newRow("spaces inside") << "my keys 2026" << true;
+        QTest::newRow("unicode") << QStringLiteral("Schlüssel") << true;
+        QTest::newRow("empty") << "" << false;
+        QTest::newRow("slash") << "a/b" << false;
+        QTest::newRow("dotdot") << ".." << false;
+        QTest::newRow("dot") << "." << false;
+        QTest::newRow("hidden") << ".x" << false;
+        QTest::newRow("dash") << "-rf" << false;
+        QTest::newRow("backslash") << "a\\b" << false;
+        QTest::newRow("newline") << "a\nb" << false;
+        QTest::newRow("tab") << "a\tb" << false;
+        QTest::newRow("nul") << QString(QStringLiteral("a") + QChar(0) + QStringLiteral("b")) << false;
+        QTest::newRow("leading space") << " a" << false;
+        QTest::newRow("65 bytes") << QString(65, QLatin1Char('a')) << false;
+        QTest::newRow("64 bytes") << QString(64, QLatin1Char('a')) << true;
+        QTest::newRow("4 KiB") << QString(4096, QLatin1Char('a')) << false;
+        QTest::newRow("rtl override") << QStringLiteral("a\u202Eb") << false;
+    }
+
+    void names()
+    {
+        QFETCH(QString, name);
+        QFETCH(bool, ok);
+        QCOMPARE(codeOf([&] { checkName(name); }) != ErrorCode::InvalidArgument, ok);
+    }
+
+    void mountNameFallsBackToUuid()
+    {
+        QCOMPARE(mountNameFor("keys", "uuid-1"), std::string("keys"));
+        QCOMPARE(mountNameFor("../../etc", "uuid-1"), std::string("uuid-1"));
+        QCOMPARE(mountNameFor("", "uuid-1"), std::string("uuid-1"));
+    }
+
+    void sizes()
+    {
+        QCOMPARE(codeOf([] { checkSize(0); }), ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([] { checkSize(1 << 20); }), ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([] { checkSize(~0ull); }), ErrorCode::InvalidArgument);
+        QCOMPARE(checkSize(64ull << 20), 64ull << 20);
+    }
+
+    void options()
+    {
+        const QVariantMap o{{QStringLiteral("n"), 5u},
+                            {QStringLiteral("neg"), -1},
+                            {QStringLiteral("s"), QStringLiteral("x")},
+                            {QStringLiteral("b"), true}};
+        QCOMPARE(codeOf([&] { checkOptionKeys(o, {QStringLiteral("n")}); }), ErrorCode::InvalidArgument);
+        checkOptionKeys(o, {QStringLiteral("n"), QStringLiteral("neg"), QStringLiteral("s"), QStringLiteral("b")});
+        QCOMPARE(optionUInt(o, QStringLiteral("n"), 0, 10), 5u);
+        QCOMPARE(optionUInt(o, QStringLiteral("missing"), 7, 10), 7u);
+        QCOMPARE(codeOf([&] { optionUInt(o, QStringLiteral("n"), 0, 4); }), ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([&] { optionUInt(o, QStringLiteral("neg"), 0, 4); }), ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([&] { optionUInt(o, QStringLiteral("s"), 0, 4); }), ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([&] { optionBool(o, QStringLiteral("n"), false); }), ErrorCode::InvalidArgument);
+        QCOMPARE(optionBool(o, QStringLiteral("b"), false), true);
+        QCOMPARE(codeOf([&] { optionFd(o, QStringLiteral("s")); }), ErrorCode::InvalidArgument);
+    }
+
+    void sources()
+    {
+        const auto s = checkSources({QStringLiteral("/home/alice/.ssh/"), QStringLiteral("/etc")});
+        QCOMPARE(s.size(), size_t(2));
+        QCOMPARE(s[0], std::string("/home/alice/.ssh"));
+        QCOMPARE(codeOf([] { checkSources({}); }), ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([] { checkSources({QStringLiteral("relative")}); }), ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([] { checkSources({QStringLiteral("/")}); }), ErrorCode::InvalidArgument);
+        QCOMPARE(codeOf([] { checkSources({QStringLiteral("/a//b")}); }), ErrorCode::InvalidArgument);
+    }
+
+    void runtimeStateMountPointsAndRecords()
+    {
+        QTemporaryDir runDir;
+        RuntimeState state(runDir.filePath(QStringLiteral("coffer")).toStdString());
+        const std::string first = state.makeMountPoint(1000, "keys");
+        const std::string second = state.makeMountPoint(1000, "keys");
+        QCOMPARE(QString::fromStdString(first), runDir.filePath(QStringLiteral("coffer/1000/keys")));
+        QVERIFY(first != second);
+        struct stat st {};
+        QCOMPARE(stat(first.c_str(), &st), 0);
+        QCOMPARE(st.st_uid, geteuid());
+        QCOMPARE(int(st.st_mode & 07777), 0700);
+
+        StateRecord r{"1234-abcd", 1000, "keys", first, {1, 2}, true};
+        state.save(r);
+        const auto records = state.load();
+        QCOMPARE(records.size(), size_t(1));
+        QCOMPARE(records[0].uid, uid_t(1000));
+        QCOMPARE(records[0].mountPoint, first);
+        QCOMPARE(records[0].backing.ino, ino_t(2));
+        QVERIFY(records[0].open);
+        state.remove(r.luksUuid);
+        QVERIFY(state.load().empty());
+        state.removeMountPoint(first);
+        QVERIFY(stat(first.c_str(), &st) != 0);
+
+        // A planted symlink in place of the user directory is refused.
+        QVERIFY(::symlink("/etc", runDir.filePath(QStringLiteral("coffer/2000")).toLocal8Bit().constData()) == 0);
+        QCOMPARE(codeOf([&] { state.makeMountPoint(2000, "x"); }), ErrorCode::Failed);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHelperChecks)
+#include "test_helper_checks.moc"
