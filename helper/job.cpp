@@ -52,7 +52,7 @@ void Job::emitPropertiesChanged()
     m_manager->bus().send(signal);
 }
 
-void Job::finish(const std::optional<Error> &error)
+void Job::finish(const std::optional<Error> &error, const QString &note)
 {
     if (m_finished)
         return;
@@ -61,6 +61,8 @@ void Job::finish(const std::optional<Error> &error)
     if (error) {
         m_errorName = DBusErrors::errorName(error->code());
         m_errorMessage = QString::fromStdString(error->message());
+    } else {
+        m_errorMessage = note;
     }
     emitPropertiesChanged();
     emit Completed(m_success, m_errorName, m_errorMessage);

@@ -67,8 +67,9 @@ public:
     };
     // Updates the progress properties and tells listeners (PropertiesChanged, at most 5 per s).
     void setProgress(const Update &update, bool force = false);
-    // Completes the job: Completed(ok, name, message). Idempotent.
-    void finish(const std::optional<Error> &error);
+    // Completes the job: Completed(ok, name, message). Idempotent. `note` is the message of a
+    // job that succeeded with something to say (a sync that skipped unreadable files: "partial").
+    void finish(const std::optional<Error> &error, const QString &note = {});
 
     // What Cancel() does once the caller passed polkit.
     std::function<void()> onCancel;

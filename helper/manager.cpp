@@ -259,9 +259,9 @@ Job *Manager::newJob(const QString &operation, const QString &actionId, uid_t st
     return job;
 }
 
-void Manager::finishJob(Job *job, const std::optional<Error> &error)
+void Manager::finishJob(Job *job, const std::optional<Error> &error, const QString &note)
 {
-    job->finish(error);
+    job->finish(error, note);
     log(QStringLiteral("%1 %2 finished: %3").arg(job->operation(), job->path(),
         error ? QString::fromStdString(error->message()) : QStringLiteral("ok")));
     // Keep it a while for clients that ask after the signal went out.
@@ -627,6 +627,7 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
             UniqueFd fd;
             QByteArray pending;
             std::optional<Error> error;
+            QString note;
             bool gotResult = false;
             QSocketNotifier *notifier = nullptr;
         };
@@ -672,9 +673,8 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
                             if (r->outcome == Sync::Outcome::Cancelled)
                                 reader->error = Error(ErrorCode::Cancelled, "The sync was cancelled; the vault holds a consistent copy.");
                             else if (r->outcome == Sync::Outcome::Partial)
-                                reader->error = Error(ErrorCode::Failed, "The sync finished, but "
-                                    + std::to_string(r->warnings.size() + r->warningsDropped)
-                                    + " items could not be read (partial).");
+                                reader->note = QStringLiteral("partial: the sync finished, but %1 items could not be read")
+                                                   .arg(qulonglong(r->warnings.size() + r->warningsDropped));
                         } else if (const auto *e = std::get_if<Sync::ErrorReport>(&message)) {
                             reader->gotResult = true;
                             reader->error = Error(e->code, e->message, e->sysErrno);
@@ -699,14 +699,15 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
                 guard->busyWith.clear();
             job->setProgress({1.0, job->bytesDone(), job->bytesTotal(), job->filesDone(), job->filesTotal(), {}}, true);
             const std::optional<Error> error = reader->error;
+            const QString note = reader->note;
             reader->fd.reset();
             if (lockAfter && guard && (!error || error->code() == ErrorCode::Failed)) {
-                closeVault(guard, false, [this, job, error](std::optional<Error> lockError) {
-                    finishJob(job, error ? error : lockError);
+                closeVault(guard, false, [this, job, error, note](std::optional<Error> lockError) {
+                    finishJob(job, error ? error : lockError, note);
                 });
                 return;
             }
-            finishJob(job, error);
+            finishJob(job, error, note);
         });
     });
 }

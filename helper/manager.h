@@ -109,7 +109,7 @@ private:
     void checkFileFree(const FileId &id) const;
     Job *newJob(const QString &operation, const QString &actionId, uid_t startedBy, uid_t owner,
                 bool cancelable);
-    void finishJob(Job *job, const std::optional<Error> &error);
+    void finishJob(Job *job, const std::optional<Error> &error, const QString &note = {});
     VaultObject *addVault(const Vault::OpenVault &open, uid_t owner, const FileId &backing,
                           const std::string &name, UniqueFd backingFd);
     void removeVault(VaultObject *vault, const QString &reason);

@@ -3,11 +3,13 @@
 #include "command.h"
 #include "exitcodes.h"
 #include "sync/syncengine.h"
+#include "vaultcommands.h"
 
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -134,6 +136,11 @@ private:
 
 int runSync(int argc, char **argv)
 {
+    // Without --into, FILE is a vault: the helper syncs into it (vaultcommands.cpp).
+    if (std::none_of(argv + 1, argv + argc, [](const char *a) {
+            return std::strncmp(a, "--into", 6) == 0 || !std::strcmp(a, "--help") || !std::strcmp(a, "-h");
+        }))
+        return runVaultSync(argc, argv);
     Sync::Options opt;
     bool json = false;
     bool sawInto = false;
