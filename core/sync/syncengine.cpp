@@ -363,7 +363,7 @@ void Engine::scanDir(Job &job, Tree &tree, int dirFd, uint32_t dirIdx, std::stri
         if (!fd || ::fstat(fd.get(), &st) != 0 || st.st_ino != tree.nodes[i].ino
             || st.st_dev != tree.devices[tree.nodes[i].dev]) {
             const int err = fd ? 0 : errno;
-            tree.nodes[i].flags |= FlagScanFailed;
+            tree.nodes[i].flags |= FlagScanFailed | FlagFailed; // warned once, skipped later
             if (isSource)
                 warn(itemPath(job, i), err ? "Cannot open the directory"
                                            : "The directory was replaced during the scan", err);
@@ -1180,6 +1180,8 @@ void Engine::execEntry(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     }
     if (n.action == Action::None && !(n.flags & (FlagSubtreeDirty | FlagMetaDirty)))
         return;
+    if (n.flags & FlagFailed)
+        return; // unreadable at scan time: warned then; nothing below it is touched
     const std::string name(job.src.name(n));
     UniqueFd sfd(::openat(srcFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     struct stat st;
