@@ -32,6 +32,7 @@ struct Source
 {
     std::string path; // a directory; its contents go to <dest>/current/<name>/ (or the snapshot)
     std::string name; // one path component: not empty, no '/', not "." or ".."
+    bool operator==(const Source &) const = default;
 };
 
 // Snapshot retention. All zero = keep every snapshot. Otherwise a snapshot is kept when any rule
