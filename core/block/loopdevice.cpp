@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include <linux/fs.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 
@@ -76,6 +79,27 @@ bool configureLegacy(int loopFd, int backingFd, const LoopDevice::Options &o, bo
     return true;
 }
 
+// Can the backing file do direct I/O? Asking the loop driver is not enough: overlayfs over tmpfs
+// accepts LO_FLAGS_DIRECT_IO and then fails every read with EIO. Reopening the very same inode
+// with O_DIRECT fails at once where it is not supported.
+bool backingSupportsDirectIo(int backingFd)
+{
+    std::string path = "/proc/self/fd/" + std::to_string(backingFd);
+    UniqueFd probe(::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC | O_NOCTTY));
+    return probe.valid();
+}
+
+// One aligned read through the loop device: proves the configuration works end to end.
+bool readable(int loopFd, uint32_t blockSize)
+{
+    void *buf = nullptr;
+    if (::posix_memalign(&buf, 4096, blockSize) != 0)
+        return true;
+    ssize_t n = ::pread(loopFd, buf, blockSize, 0);
+    std::free(buf);
+    return n == ssize_t(blockSize) || (n < 0 && errno != EIO);
+}
+
 } // namespace
 
 LoopDevice LoopDevice::attach(int backingFd, const Options &options)
@@ -113,7 +137,7 @@ LoopDevice LoopDevice::attach(int backingFd, const Options &options)
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0)
             continue; // someone else is busy with this one
         int err = 0;
-        bool directIo = options.directIo;
+        bool directIo = options.directIo && backingSupportsDirectIo(backingFd);
         bool ok = configure(fd.get(), backingFd, options, directIo, &err);
         if (!ok && directIo && (err == EINVAL || err == EOPNOTSUPP)) {
             // Direct I/O needs the backing filesystem's support and alignment (tmpfs has none).
@@ -126,6 +150,10 @@ LoopDevice LoopDevice::attach(int backingFd, const Options &options)
             if (err == EBUSY)
                 continue;
             throw Error::fromErrno(err, "Cannot attach the backing file to " + path);
+        }
+        if (directIo && !readable(fd.get(), options.blockSize)) {
+            ::ioctl(fd.get(), LOOP_SET_DIRECT_IO, 0ul);
+            ::ioctl(fd.get(), BLKFLSBUF, 0);
         }
         LoopDevice loop;
         loop.m_fd = std::move(fd);

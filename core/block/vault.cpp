@@ -13,6 +13,7 @@
 #include "block/mount.h"
 #include "block/uniquefd.h"
 #include "block/util.h"
+#include "block/vaultinternal.h"
 #include "error.h"
 
 #include <libcryptsetup.h>
@@ -20,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -72,6 +74,8 @@ uint64_t roundUpMiB(uint64_t size)
     return (size + MiB - 1) / MiB * MiB;
 }
 
+} // namespace
+
 void validateName(const std::string &name)
 {
     if (name.empty())
@@ -88,6 +92,8 @@ void validateName(const std::string &name)
                         "The vault's name may not contain \"/\" or control characters");
     }
 }
+
+namespace {
 
 void applyPbkdf(crypt_device *cd, const PbkdfOptions &o)
 {
@@ -176,6 +182,57 @@ struct TruncateGuard
 
 } // namespace
 
+SecretBuffer randomKey(size_t bytes)
+{
+    SecretBuffer key(bytes);
+    size_t got = 0;
+    while (got < bytes) {
+        ssize_t n = ::getrandom(key.data() + got, bytes - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw Error::fromErrno(errno, "Cannot get random bytes for the vault's key");
+        got += size_t(n);
+    }
+    return key;
+}
+
+std::string formatLuks2(const std::string &path, const SecretBuffer &volumeKey,
+                        const SecretBuffer &passphrase, const CreateOptions &options)
+{
+    const auto dash = options.cipher.find('-');
+    if (dash == std::string::npos || dash == 0 || dash + 1 == options.cipher.size())
+        throw Error(ErrorCode::InvalidArgument, "The cipher must look like \"aes-xts-plain64\"");
+    const std::string cipher = options.cipher.substr(0, dash);
+    const std::string mode = options.cipher.substr(dash + 1);
+    if (volumeKey.size() != options.keyBits / 8)
+        throw Error(ErrorCode::InvalidArgument, "The volume key has the wrong size");
+
+    CryptDevice cd = CryptDevice::init(path);
+    applyPbkdf(cd.get(), options.pbkdf);
+    const std::string label = labelPrefix + options.name;
+    crypt_params_luks2 params;
+    std::memset(&params, 0, sizeof params);
+    params.sector_size = options.sectorSize;
+    params.label = label.c_str();
+    params.subsystem = subsystemName;
+    int r = crypt_format(cd.get(), CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, volumeKey.data(),
+                         volumeKey.size(), &params);
+    if (r < 0)
+        throwCryptError(r, "Cannot write the vault's LUKS2 header");
+    r = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, nullptr, 0, passphrase.data(),
+                                        passphrase.size());
+    if (r < 0)
+        throwCryptError(r, "Cannot add the passphrase to the vault");
+    if (options.keyFile) {
+        r = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, nullptr, 0,
+                                            options.keyFile->data(), options.keyFile->size());
+        if (r < 0)
+            throwCryptError(r, "Cannot add the key file to the vault");
+    }
+    return cd.uuid();
+}
+
 std::string mapperNameFor(const std::string &luksUuid)
 {
     return Mapping::namePrefix + luksUuid;
@@ -205,11 +262,8 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
                     "The vault file is not empty; Coffer creates vaults only in new, empty files "
                     "(the file was left untouched)");
     requireWritable(backingFd);
-    const auto dash = options.cipher.find('-');
-    if (dash == std::string::npos || dash == 0 || dash + 1 == options.cipher.size())
-        throw Error(ErrorCode::InvalidArgument, "The cipher must look like \"aes-xts-plain64\"");
-    const std::string cipher = options.cipher.substr(0, dash);
-    const std::string mode = options.cipher.substr(dash + 1);
+    if (options.keyBits < 128 || options.keyBits > 1024 || options.keyBits % 8)
+        throw Error(ErrorCode::InvalidArgument, "The key size must be 128 to 1024 bits");
 
     CreateResult result;
     result.medium = checkMedium(backingFd, size);
@@ -218,37 +272,20 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
     if (::ftruncate(backingFd, off_t(size)) < 0)
         throw Error::fromErrno(errno, "Cannot size the vault file");
 
-    LoopDevice loop = LoopDevice::attach(backingFd, {4096, true, false});
-    CryptDevice cd = CryptDevice::init(loop.path());
-    applyPbkdf(cd.get(), options.pbkdf);
-
-    const std::string label = labelPrefix + options.name;
-    crypt_params_luks2 params;
-    std::memset(&params, 0, sizeof params);
-    params.sector_size = options.sectorSize;
-    params.label = label.c_str();
-    params.subsystem = subsystemName;
-    int r = crypt_format(cd.get(), CRYPT_LUKS2, cipher.c_str(), mode.c_str(), nullptr, nullptr,
-                         options.keyBits / 8, &params);
-    if (r < 0)
-        throwCryptError(r, "Cannot write the vault's LUKS2 header");
-    r = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, nullptr, 0, passphrase.data(),
-                                        passphrase.size());
-    if (r < 0)
-        throwCryptError(r, "Cannot add the passphrase to the vault");
-    if (options.keyFile) {
-        r = crypt_keyslot_add_by_volume_key(cd.get(), CRYPT_ANY_SLOT, nullptr, 0,
-                                            options.keyFile->data(), options.keyFile->size());
-        if (r < 0)
-            throwCryptError(r, "Cannot add the key file to the vault");
-    }
-    result.luksUuid = cd.uuid();
-    result.label = label;
+    // The header goes straight into the file (no loop device needed for that); the volume key
+    // is ours, so activation below needs no second (slow) key derivation.
+    SecretBuffer volumeKey = randomKey(options.keyBits / 8);
+    result.luksUuid = formatLuks2(fdPath(backingFd), volumeKey, passphrase, options);
+    result.label = labelPrefix + options.name;
     result.size = size;
 
+    LoopDevice loop = LoopDevice::attach(backingFd, {options.sectorSize >= 4096 ? 4096u : 512u, true, false});
+    CryptDevice cd = CryptDevice::load(loop.path());
+    if (cd.uuid() != result.luksUuid)
+        throw Error(ErrorCode::Busy, "The vault file changed while it was being created", EBUSY);
     const std::string name = mapperNameFor(result.luksUuid);
-    r = crypt_activate_by_volume_key(cd.get(), name.c_str(), nullptr, 0,
-                                     CRYPT_ACTIVATE_NO_READ_WORKQUEUE | CRYPT_ACTIVATE_NO_WRITE_WORKQUEUE);
+    int r = crypt_activate_by_volume_key(cd.get(), name.c_str(), volumeKey.data(), volumeKey.size(),
+                                         CRYPT_ACTIVATE_NO_READ_WORKQUEUE | CRYPT_ACTIVATE_NO_WRITE_WORKQUEUE);
     if (r < 0)
         throwCryptError(r, "Cannot open the new vault to make its filesystem");
     Mapping mapping(name);
@@ -404,6 +441,25 @@ void close(const OpenVault &vault, const CloseOptions &options)
             throw Error(ErrorCode::Busy, "The vault's loop device " + vault.loopDevice + " is still in use",
                         EBUSY);
     }
+}
+
+std::vector<std::string> cleanupStale(int waitTimeoutMs)
+{
+    std::vector<std::string> removed;
+    for (const auto &name : Mapping::list()) {
+        auto info = Mapping::info(name);
+        if (!info || info->openCount > 0 || !Mount::mountPointOf(info->devno).empty())
+            continue;
+        Mapping m(name);
+        m.remove(waitTimeoutMs);
+        for (dev_t d : info->deps) {
+            int nr = loopNumberOf(d);
+            if (nr >= 0)
+                LoopDevice::waitDetached(nr, {}, waitTimeoutMs);
+        }
+        removed.push_back(name);
+    }
+    return removed;
 }
 
 std::vector<OpenVault> listOpen()

@@ -49,7 +49,7 @@ MediumInfo checkMedium(int backingFd, uint64_t size);
 
 inline constexpr uint64_t minimumSize = 32ull << 20;   // LUKS2 header (16 MiB) + a small ext4
 inline constexpr uint64_t maximumSize = 64ull << 40;   // 64 TiB
-inline constexpr size_t maximumNameLength = 64;
+inline constexpr size_t maximumNameLength = 40;  // LUKS2 labels hold 47 bytes, "coffer:" takes 7
 
 struct PbkdfOptions
 {
@@ -62,7 +62,7 @@ struct PbkdfOptions
 
 struct CreateOptions
 {
-    std::string name;            // LUKS2 label "coffer:<name>"; 1..64 bytes, no '/', no control chars
+    std::string name;            // LUKS2 label "coffer:<name>"; 1..40 bytes, no '/', no control chars
     PbkdfOptions pbkdf;
     const SecretBuffer *keyFile = nullptr; // optional: a second key slot unlocked by this key file
     uid_t ownerUid = 0;          // owner of the ext4 root directory
@@ -149,6 +149,11 @@ struct CloseOptions
 
 // Unmounts, removes the mapping, waits until the dm device and loop device are really gone.
 void close(const OpenVault &vault, const CloseOptions &options = {});
+
+// Removes Coffer mappings ("coffer-*") that nothing has mounted or opened: the remains of a
+// process killed in the middle of create or open (their loop devices then autoclear). Returns
+// the names removed. Mounted vaults are left alone (they are open; adopt them with listOpen()).
+std::vector<std::string> cleanupStale(int waitTimeoutMs = 10000);
 
 // The vaults open right now, as the kernel sees them (dm mappings named "coffer-*" with their
 // loop device, backing file and mount point). For reconciling after a helper restart.

@@ -1,0 +1,232 @@
+# core/block in a real kernel (issue 3): a vault's whole life through coffer-blocktool (which
+# calls core/block as the helper will), every step checked against the kernel's own state
+# (sysfs, dmsetup, losetup, mountinfo), never against our bookkeeping.
+T=$COFFER_BUILD_DIR/tests/tools/coffer-blocktool
+PBKDF=(--pbkdf-memory 8192 --pbkdf-iterations 4)   # cheap, fixed key derivation for tests
+MP=/run/coffer/0/demo
+MARK=COFFER-KNOWN-PLAINTEXT-7f3a9c
+mkdir -p "$MP"
+printf 'correct horse battery' >pass
+printf 'wrong horse' >bad
+printf 'new staple' >pass2
+head -c 4096 /dev/urandom >key
+
+# expect_rc WANT CMD...: run CMD, fail unless it exits with WANT; its stderr goes to err.log.
+expect_rc() {
+    local want=$1 rc=0
+    shift
+    "$@" 2>err.log || rc=$?
+    [ "$rc" = "$want" ] || { cat err.log; vm_fail "expected exit $want, got $rc: $*"; }
+    cat err.log
+}
+field() { sed -n "s/^$1=//p" "$2"; }
+open_vault() { # FILE SECRETOPTS...
+    local f=$1
+    shift
+    "$T" open "$f" "$MP" "$@" >open.out || { cat open.out; vm_fail "open $f failed"; }
+    UUID=$(field uuid open.out)
+    MAPPER=coffer-$UUID
+    LOOP=$(field loop open.out)
+}
+# check_sums DIR: the files written at the start are in DIR, byte for byte.
+check_sums() { sed "s|MP|$1|" sums >sums.now && sha256sum --quiet -c sums.now; }
+close_vault() { "$T" close "$MP" "$@"; vm_assert_nothing_attached; }
+
+vm_step "create a 256 MiB vault (passphrase in slot 0, key file in slot 1, root owned by 1000:1000)"
+: >v.img
+"$T" create v.img 256M demo --pass-file pass --keyfile key "${PBKDF[@]}" --owner 1000:1000 | tee create.out
+vm_assert_nothing_attached 5
+cryptsetup luksDump v.img >dump.txt
+grep -q '^Version:[[:space:]]*2' dump.txt || vm_fail "not LUKS2"
+grep -q '^Label:[[:space:]]*coffer:demo' dump.txt || vm_fail "label is not coffer:demo"
+grep -q '^Subsystem:[[:space:]]*coffer' dump.txt || vm_fail "subsystem is not coffer"
+grep -q 'cipher: aes-xts-plain64' dump.txt || vm_fail "cipher is not aes-xts-plain64"
+grep -q 'sector: 4096' dump.txt || vm_fail "sector size is not 4096"
+grep -Eq '^[[:space:]]+0: luks2' dump.txt && grep -Eq '^[[:space:]]+1: luks2' dump.txt \
+    || vm_fail "key slots 0 and 1 are not both there"
+echo "allocated: $(du -k v.img | cut -f1) KiB of $(( $(stat -c %s v.img) / 1024 )) KiB (sparse)"
+
+vm_step "a wrong passphrase is refused and leaves nothing attached"
+expect_rc 4 "$T" open v.img "$MP" --pass-file bad
+vm_assert_nothing_attached 5
+
+vm_step "a file with no LUKS header is refused with a message that says so"
+head -c 8M /dev/urandom >noise.img
+expect_rc 1 "$T" open noise.img "$MP" --pass-file pass
+grep -q 'no readable LUKS header' err.log || vm_fail "message does not say there is no LUKS header"
+vm_assert_nothing_attached 5
+
+vm_step "open: loop (autoclear, 4096-byte blocks) -> dm-crypt (no workqueues) -> ext4 (nosuid,nodev,noexec)"
+open_vault v.img --pass-file pass
+cat open.out
+cp open.out open0.out
+n=${LOOP#/dev/loop}
+[ "$(cat /sys/block/loop$n/loop/autoclear)" = 1 ] || vm_fail "loop autoclear is off"
+[ "$(cat /sys/block/loop$n/queue/logical_block_size)" = 4096 ] || vm_fail "loop block size is not 4096"
+[ "$(cat /sys/block/loop$n/loop/backing_file)" = "$SCRATCH/v.img" ] || vm_fail "loop backing file"
+table=$(dmsetup table "$MAPPER")
+echo "dm table: ${table//[0-9a-f]\{64,\}/<key>}" | sed -E 's/:[0-9a-f]{32,}//'
+case $table in *no_read_workqueue*no_write_workqueue*) ;; *) vm_fail "dm-crypt runs with workqueues" ;; esac
+case $table in *sector_size:4096*) ;; *) vm_fail "dm-crypt sector size is not 4096" ;; esac
+case $table in *":64:logon:cryptsetup:"*) echo "volume key in the kernel keyring" ;; *) vm_fail "volume key not in the keyring" ;; esac
+dmsetup info "$MAPPER" | tee dminfo.txt | grep -q 'DEFERRED REMOVE' || { cat dminfo.txt; vm_fail "deferred removal not set"; }
+opts=$(findmnt -n -o OPTIONS "$MP")
+echo "mount options: $opts"
+for o in nosuid nodev noexec errors=remount-ro; do
+    case ",$opts," in *",$o,"*) ;; *) vm_fail "mount option $o missing" ;; esac
+done
+[ "$(stat -c %u:%g "$MP")" = 1000:1000 ] || vm_fail "vault root is not owned by 1000:1000"
+
+vm_step "write files with a known plaintext"
+mkdir -p "$MP/docs"
+for i in $(seq 1 2000); do echo "$MARK line $i"; done >"$MP/docs/notes.txt"
+head -c 3M /dev/urandom >"$MP/docs/blob"
+sha256sum "$MP/docs/notes.txt" "$MP/docs/blob" | sed "s|$MP|MP|" >sums
+sync
+
+vm_step "lock while busy: refused, naming the process; then by force"
+(cd "$MP/docs" && exec sleep 600) &
+holder=$!
+held_by() { "$T" holders "$MP" | grep -q "^$1 "; }
+vm_wait_until 10 held_by "$holder" || vm_fail "holder not found"
+"$T" holders "$MP"
+expect_rc 6 "$T" close "$MP"
+grep -q "sleep (pid $holder, working directory)" err.log || vm_fail "busy message does not name the holder"
+mountpoint -q "$MP" || vm_fail "a refused lock unmounted the vault"
+close_vault --force
+if kill -0 "$holder" 2>/dev/null; then vm_fail "holder survived a forced lock"; fi
+wait "$holder" 2>/dev/null || true
+
+vm_step "the known plaintext never appears in the backing file"
+if grep -q "$MARK" v.img; then vm_fail "plaintext found in the backing file"; fi
+echo "absent"
+
+vm_step "reopen with the key file: data intact; ext4 left clean, so no fsck"
+open_vault v.img --keyfile key
+[ "$(field fsck open.out)" = 0 ] || vm_fail "fsck ran on a cleanly closed vault"
+[ "$(field keyslot open.out)" = 1 ] || vm_fail "key file did not use slot 1"
+check_sums "$MP" || vm_fail "data changed"
+
+vm_step "a vault that was not closed cleanly gets e2fsck before mounting"
+echo more >"$MP/docs/after-copy"
+sync
+cp --sparse=always v.img dirty.img     # a crash image: journal marked as needing recovery
+close_vault
+"$T" info dirty.img | grep -q "uuid=$UUID"
+open_vault dirty.img --pass-file pass
+[ "$(field fsck open.out)" = 1 ] || vm_fail "fsck did not run on an unclean vault"
+check_sums "$MP" || vm_fail "data changed in the crash image"
+close_vault
+rm -f dirty.img
+
+vm_step "change the passphrase: the old one stops working"
+"$T" change-pass v.img --pass-file pass --new-pass-file pass2 "${PBKDF[@]}"
+expect_rc 4 "$T" check v.img --pass-file pass
+"$T" check v.img --pass-file pass2
+expect_rc 4 "$T" open v.img "$MP" --pass-file pass
+vm_assert_nothing_attached 5
+
+vm_step "add and remove a key; the last key cannot be removed"
+printf 'third' >pass3
+"$T" add-key v.img --pass-file pass2 --new-pass-file pass3 "${PBKDF[@]}"
+"$T" check v.img --pass-file pass3
+"$T" remove-key v.img --pass-file pass3
+expect_rc 4 "$T" check v.img --pass-file pass3
+"$T" remove-key v.img --pass-file key
+expect_rc 1 "$T" remove-key v.img --pass-file pass2
+grep -q "only key" err.log || vm_fail "removing the last key was not refused clearly"
+"$T" info v.img | grep -x 'slots=0'
+
+vm_step "header backup; both header copies destroyed; restore; data intact"
+"$T" backup-header v.img hdr.bak
+dd if=/dev/zero of=v.img bs=4096 count=8 conv=notrunc status=none   # primary + secondary (16 KiB each)
+expect_rc 1 "$T" open v.img "$MP" --pass-file pass2
+grep -q 'header backup' err.log || vm_fail "message does not point to the header backup"
+vm_assert_nothing_attached 5
+"$T" restore-header v.img hdr.bak
+open_vault v.img --pass-file pass2
+check_sums "$MP" || vm_fail "data changed after the header restore"
+close_vault
+
+vm_step "grow, closed: 256 MiB -> 384 MiB"
+"$T" grow v.img 384M --pass-file pass2
+[ "$(stat -c %s v.img)" = $((384 << 20)) ] || vm_fail "file not grown"
+vm_assert_nothing_attached 5
+open_vault v.img --pass-file pass2
+size1=$(field size open.out)
+size0=$(field size open0.out)
+[ "$size1" -gt $((size0 + (100 << 20))) ] || vm_fail "filesystem did not grow ($size0 -> $size1)"
+check_sums "$MP" || vm_fail "data changed by grow"
+
+vm_step "grow, open (online): 384 MiB -> 512 MiB"
+"$T" grow v.img 512M --pass-file pass2 --online "$MP"
+size2=$(df -B1 --output=size "$MP" | tail -1)
+[ "$size2" -gt $((size1 + (100 << 20))) ] || vm_fail "filesystem did not grow online ($size1 -> $size2)"
+dmsetup info "$MAPPER" | grep -q 'DEFERRED REMOVE' || vm_fail "deferred removal lost by the resize"
+check_sums "$MP" || vm_fail "data changed by online grow"
+close_vault
+
+vm_step "compatibility: Coffer's vault opens with stock cryptsetup open + mount"
+printf 'correct horse battery' >/dev/null
+cryptsetup open v.img stock --key-file pass2
+mkdir -p stockmnt && mount /dev/mapper/stock stockmnt
+check_sums "$SCRATCH/stockmnt" || vm_fail "data differs through stock cryptsetup"
+umount stockmnt && cryptsetup close stock
+vm_assert_nothing_attached
+
+vm_step "compatibility: a vault made by hand with the seed recipe opens through core/"
+truncate -s 64M seed.img
+loop=$(losetup --find --show seed.img)
+printf pw | cryptsetup luksFormat -q --pbkdf-memory 32768 --iter-time 100 "$loop" -
+printf pw | cryptsetup open "$loop" seed -
+mkfs.ext4 -q /dev/mapper/seed && mkdir -p seedmnt && mount /dev/mapper/seed seedmnt
+echo "seed data" >seedmnt/hello
+umount seedmnt && cryptsetup close seed && losetup -d "$loop"
+vm_assert_nothing_attached
+printf pw >seedpass
+open_vault seed.img --pass-file seedpass
+[ "$(cat "$MP/hello")" = "seed data" ] || vm_fail "seed vault content"
+close_vault
+
+vm_step "compatibility: a LUKS1 container (as Tomb makes them) opens too"
+truncate -s 64M luks1.img
+printf pw | cryptsetup luksFormat -q --type luks1 --iter-time 100 luks1.img -
+printf pw | cryptsetup open luks1.img l1 -
+mkfs.ext4 -q /dev/mapper/l1 && mount /dev/mapper/l1 seedmnt && echo luks1 >seedmnt/hello
+umount seedmnt && cryptsetup close l1
+vm_assert_nothing_attached
+open_vault luks1.img --pass-file seedpass
+[ "$(field type open.out)" = LUKS1 ] && [ "$(cat "$MP/hello")" = luks1 ] || vm_fail "LUKS1 vault"
+close_vault
+
+vm_step "killed in the middle of create: cleanup leaves nothing attached"
+: >big.img
+"$T" create big.img 1G killme --pass-file pass "${PBKDF[@]}" >/dev/null 2>&1 &
+pid=$!
+# Kill it once its dm-crypt mapping exists (mke2fs is running): a busy-wait on sysfs, bounded.
+for _ in $(seq 1 200000); do compgen -G '/sys/block/dm-*' >/dev/null && break; kill -0 $pid 2>/dev/null || break; done
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+echo "at the kill: $(vm_attached_state | tr '\n' ';')"
+"$T" cleanup
+vm_assert_nothing_attached
+
+vm_step "killed in the middle of open: cleanup (or lock, if it got as far as mounting) leaves nothing"
+"$T" open v.img "$MP" --pass-file pass2 --fsck yes >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200000); do compgen -G '/sys/block/dm-*' >/dev/null && break; kill -0 $pid 2>/dev/null || break; done
+kill -9 $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+echo "at the kill: $(vm_attached_state | tr '\n' ';')"
+if mountpoint -q "$MP"; then "$T" close "$MP"; fi
+"$T" cleanup
+vm_assert_nothing_attached
+open_vault v.img --pass-file pass2
+check_sums "$MP" || vm_fail "data changed after the killed open"
+close_vault
+
+vm_step "after a crash of the opener, the kernel owns the teardown: a plain umount frees everything"
+open_vault v.img --pass-file pass2
+umount "$MP"
+vm_assert_nothing_attached
+echo "all lifecycle checks passed"
