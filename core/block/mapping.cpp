@@ -125,8 +125,16 @@ void Mapping::remove(int timeoutMs)
     m_name.clear();
 }
 
+bool Mapping::available()
+{
+    std::string misc = readSmallFile("/proc/misc");
+    return misc.find(" device-mapper\n") != std::string::npos;
+}
+
 std::optional<Mapping::Info> Mapping::info(const std::string &name)
 {
+    if (!available())
+        return std::nullopt;
     Task t = makeTask(DM_DEVICE_INFO, name);
     if (!dm_task_run(t.get()))
         return std::nullopt;
@@ -154,6 +162,8 @@ std::optional<Mapping::Info> Mapping::info(const std::string &name)
 std::vector<std::string> Mapping::list(const std::string &prefix)
 {
     std::vector<std::string> out;
+    if (!available())
+        return out; // no device-mapper in this kernel: nothing of ours can exist
     Task t = makeTask(DM_DEVICE_LIST);
     if (!dm_task_run(t.get()))
         return out; // no device-mapper in this kernel: nothing of ours can exist

@@ -44,6 +44,8 @@ public:
     void remove(int timeoutMs = 10000);
 
     // ---- the kernel's view ----
+    // Does this kernel have device-mapper at all (/proc/misc lists "device-mapper")?
+    static bool available();
     static std::optional<Info> info(const std::string &name);
     static bool exists(const std::string &name) { return info(name).has_value(); }
     // Names of all mappings starting with prefix.

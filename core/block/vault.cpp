@@ -286,6 +286,9 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
     const std::string name = mapperNameFor(result.luksUuid);
     int r = crypt_activate_by_volume_key(cd.get(), name.c_str(), volumeKey.data(), volumeKey.size(),
                                          CRYPT_ACTIVATE_NO_READ_WORKQUEUE | CRYPT_ACTIVATE_NO_WRITE_WORKQUEUE);
+    if (r < 0 && !Mapping::available())
+        throw Error(ErrorCode::NotSupported,
+                    "The kernel cannot open encrypted volumes here (device-mapper is not available)", -r);
     if (r < 0)
         throwCryptError(r, "Cannot open the new vault to make its filesystem");
     Mapping mapping(name);
@@ -325,6 +328,9 @@ OpenVault open(int backingFd, const SecretBuffer &secret, const std::string &mou
     v.mapperName = mapperNameFor(v.luksUuid);
     v.mapperDevice = "/dev/mapper/" + v.mapperName;
     v.mountPoint = mountPoint;
+    if (!Mapping::available())
+        throw Error(ErrorCode::NotSupported,
+                    "The kernel cannot open encrypted volumes here (device-mapper is not available)");
     if (Mapping::exists(v.mapperName))
         throw Error(ErrorCode::Busy, "This vault is already open (another copy of it, or this file, "
                                      "is unlocked as " + v.mapperName + ")", EBUSY);
