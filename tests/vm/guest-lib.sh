@@ -94,7 +94,8 @@ vm_start_polkitd() {
 
 vm_start_udevd() {
     /lib/systemd/systemd-udevd --daemon
-    udevadm trigger --action=add
+    # Only what Coffer watches: a full trigger costs many seconds under software emulation.
+    udevadm trigger --action=add --subsystem-match=block --subsystem-match=usb
     udevadm settle -t 30
 }
 
