@@ -28,6 +28,7 @@ void registerPolkitTypes()
 {
     static const bool done = [] {
         qDBusRegisterMetaType<PolkitSubject>();
+        qDBusRegisterMetaType<QMap<QString, QString>>(); // the details, a{ss}
         return true;
     }();
     (void)done;
@@ -63,7 +64,8 @@ void PolkitAuthority::check(const QString &actionId, const QString &sender, Done
                 watcher->deleteLater();
                 const QDBusMessage reply = watcher->reply();
                 if (reply.type() != QDBusMessage::ReplyMessage) {
-                    done(false, QStringLiteral("polkit did not answer (%1)").arg(reply.errorName()));
+                    done(false, QStringLiteral("polkit did not answer (%1: %2)")
+                                    .arg(reply.errorName(), reply.errorMessage()));
                     return;
                 }
                 if (reply.signature() != QLatin1String("(bba{ss})") || reply.arguments().size() != 1) {

@@ -1,0 +1,166 @@
+# coffer-helper end to end (issue 5): alice's whole flow through cofferctl with the helper started
+# by D-Bus activation from the installed files and exiting when idle; mallory gets NotAuthorized
+# from every method and changes nothing; the passphrase never shows in any process's cmdline or
+# environment, the helper's log or what dbus-monitor sees.
+
+HC=/usr/bin/python3
+CALL="$COFFER_SOURCE_DIR/tests/vm/tools-helper/helper-call.py"
+PASS='alice-S3cret-passphrase-6d1f0c'
+PBKDF=(--pbkdf-memory-kib 16384 --pbkdf-iterations 4)
+
+helper_running() {
+    [ "$(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        NameHasOwner s org.coffer.Helper1)" = "b true" ]
+}
+helper_gone() { ! helper_running; }
+secrets_nowhere() {
+    local f
+    for f in /proc/[0-9]*/cmdline /proc/[0-9]*/environ; do
+        # -f: the pattern comes from a file, so no grep's own cmdline ever holds it.
+        if grep -qaFf /var/tmp/pass-pattern "$f" 2>/dev/null; then
+            echo "passphrase found in $f: $(tr '\0' ' ' <"${f%/*}/cmdline")" >&2
+            return 1
+        fi
+    done
+}
+
+trap 'cp /var/log/coffer-helper.log "$VMSHARE/" 2>/dev/null || true' EXIT
+vm_step "install Coffer; system bus and polkitd; helper idles out after 3 s"
+vm_add_test_users
+vm_install_coffer
+mkdir -p /etc/coffer
+printf '[helper]\nIdleSeconds=3\nLogFile=/var/log/coffer-helper.log\n' >/etc/coffer/helper.conf
+vm_start_dbus
+vm_start_polkitd
+dbus-monitor --system >/var/tmp/dbus-monitor.log 2>&1 &
+monitor=$!
+test -x /usr/libexec/coffer-helper || vm_fail "helper not installed in libexec"
+grep -q '^Exec=/usr/libexec/coffer-helper$' /usr/share/dbus-1/system-services/org.coffer.Helper1.service \
+    || vm_fail "service file Exec= is not the installed helper"
+helper_gone || vm_fail "the helper runs before anyone called it"
+
+printf %s "$PASS" >/home/alice/pw
+printf '%s\n' "$PASS" >/var/tmp/pass-pattern
+printf 'wrong-passphrase' >/home/alice/wrong
+mkdir -p /home/alice/data/sub
+echo "ssh key material" >/home/alice/data/id_ed25519
+head -c 300000 /dev/urandom >/home/alice/data/sub/blob
+chown -R alice:alice /home/alice
+chmod 600 /home/alice/pw
+A=/home/alice
+ALICE_UID=$(id -u alice)
+
+vm_step "alice creates a vault (activation starts the helper)"
+vm_as alice cofferctl create $A/v.img --size 64M --name keys --passphrase-file $A/pw "${PBKDF[@]}"
+test -s $A/v.img || vm_fail "no vault file"
+[ "$(stat -c %U $A/v.img)" = alice ] || vm_fail "vault file not alice's"
+grep -q "uid $ALICE_UID: creating vault" /var/log/coffer-helper.log || vm_fail "helper log has no create"
+vm_assert_nothing_attached
+cryptsetup isLuks --type luks2 $A/v.img || vm_fail "not LUKS2"
+
+vm_step "the helper exits when idle"
+vm_wait_until 30 helper_gone || vm_fail "the helper did not exit when idle"
+grep -q "idle for 3 s, exiting" /var/log/coffer-helper.log || vm_fail "no idle exit in the log"
+
+vm_step "wrong passphrase: exit 4, nothing attached"
+set +e
+vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/wrong
+rc=$?
+set -e
+[ "$rc" = 4 ] || vm_fail "wrong passphrase gave exit $rc, not 4"
+vm_assert_nothing_attached
+
+vm_step "alice unlocks (activation again), sees status, syncs"
+mp=$(vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw)
+[ "$mp" = "/run/coffer/$ALICE_UID/keys" ] || vm_fail "mount point is '$mp'"
+findmnt -no OPTIONS "$mp" | grep -q nosuid || vm_fail "not nosuid"
+findmnt -no OPTIONS "$mp" | grep -q nodev || vm_fail "not nodev"
+findmnt -no OPTIONS "$mp" | grep -q noexec || vm_fail "not noexec"
+[ "$(stat -c %U "$mp")" = alice ] || vm_fail "vault root not alice's"
+[ "$(stat -c %U "/run/coffer/$ALICE_UID")" = root ] || vm_fail "mount point parent not root's"
+vm_as alice cofferctl status --json | tee /var/tmp/status.json
+grep -q "\"mountPoint\":\"$mp\"" /var/tmp/status.json || vm_fail "status does not list the vault"
+secrets_nowhere || vm_fail "passphrase visible in /proc"
+
+vm_as alice cofferctl sync $A/v.img --source $A/data
+cmp $A/data/sub/blob "$mp/current/data/sub/blob" || vm_fail "synced blob differs"
+cmp $A/data/id_ed25519 "$mp/current/data/id_ed25519" || vm_fail "synced key differs"
+[ "$(stat -c %U "$mp/current/data/id_ed25519")" = alice ] || vm_fail "synced file not owned by alice"
+grep -q "sync into" /var/log/coffer-helper.log || vm_fail "no sync in the log"
+
+vm_step "two clients on one vault: the second unlock is Busy (exit 6)"
+set +e
+vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw
+rc=$?
+set -e
+[ "$rc" = 6 ] || vm_fail "second unlock gave exit $rc, not 6"
+
+vm_step "mallory: NotAuthorized from every method, nothing changes"
+printf x >/home/mallory/pw
+truncate -s 0 /home/mallory/new.img
+truncate -s 64M /home/mallory/m.img
+touch /home/mallory/out
+chown -R mallory:mallory /home/mallory
+before=$(vm_attached_state)
+vault=$(vm_as alice $HC "$CALL" /org/coffer/Helper1 org.coffer.Helper1.Manager ListVaults "" | sed -n "s/^OK dbus.Array(\[dbus.ObjectPath('\([^']*\)').*/\1/p")
+[ -n "$vault" ] || vm_fail "alice's ListVaults gave no vault"
+job=$(vm_as alice $HC "$CALL" "$vault" org.coffer.Helper1.Vault Sync 'asa{sv}' "as:$A/data" 'dict:{}' | sed -n 's/^OK //p')
+[ -n "$job" ] || vm_fail "alice's Sync gave no job"
+M=/home/mallory
+denied() {
+    local out
+    out=$(vm_as mallory $HC "$CALL" "$@" 2>&1) && vm_fail "mallory's $3 succeeded: $out"
+    echo "$out" | grep -q '^ERROR org.coffer.Helper1.Error.NotAuthorized' || vm_fail "mallory's $3: $out"
+    echo "mallory $3: NotAuthorized"
+}
+MGR=(/org/coffer/Helper1 org.coffer.Helper1.Manager)
+VLT=("$vault" org.coffer.Helper1.Vault)
+denied "$job" org.coffer.Helper1.Job Cancel ''   # first: a finished job lingers only a minute
+denied "${MGR[@]}" CreateVault 'htha{sv}' fd:$M/new.img t:67108864 pipe:x 'dict:{}'
+denied "${MGR[@]}" Unlock 'hha{sv}' fd:$M/m.img pipe:x 'dict:{}'
+denied "${MGR[@]}" ListVaults ''
+denied "${MGR[@]}" LockAll ''
+denied "${VLT[@]}" Lock 'a{sv}' 'dict:{"force":true}'
+denied "${VLT[@]}" Sync 'asa{sv}' as:$M 'dict:{}'
+denied "${VLT[@]}" ChangePassphrase hh pipe:a pipe:b
+denied "${VLT[@]}" AddKey hh pipe:a pipe:b
+denied "${VLT[@]}" RemoveKey h pipe:a
+denied "${VLT[@]}" BackupHeader h fd:$M/out
+denied "${VLT[@]}" Resize th t:134217728 pipe:a
+[ "$(vm_attached_state)" = "$before" ] || vm_fail "mallory's calls changed what is attached"
+[ ! -s $M/out ] || vm_fail "mallory got a header backup"
+[ ! -s $M/new.img ] || vm_fail "mallory's CreateVault wrote something"
+cmp $A/data/sub/blob "$mp/current/data/sub/blob" || vm_fail "alice's data changed"
+
+job_finished() {
+    [ "$(busctl --system get-property org.coffer.Helper1 "$job" org.coffer.Helper1.Job Finished)" = "b true" ]
+}
+vm_wait_until 120 job_finished || vm_fail "alice's sync job did not finish"
+[ "$(busctl --system get-property org.coffer.Helper1 "$job" org.coffer.Helper1.Job Success)" = "b true" ] \
+    || vm_fail "alice's sync job failed (or mallory cancelled it)"
+
+vm_step "alice adds a key file, backs up the header, locks; sync --lock-after unlocks and locks"
+head -c 64 /dev/urandom >$A/key.bin && chown alice:alice $A/key.bin
+vm_as alice cofferctl add-key $A/v.img --keyfile $A/key.bin --passphrase-file $A/pw
+vm_as alice cofferctl header-backup $A/v.img $A/header.bak
+cryptsetup isLuks $A/header.bak || vm_fail "header backup is not a LUKS header"
+vm_as alice cofferctl lock $A/v.img
+vm_assert_nothing_attached
+echo "changed after the lock" >$A/data/new-file && chown alice:alice $A/data/new-file
+vm_as alice cofferctl sync $A/v.img --source $A/data --lock-after --keyfile $A/key.bin
+vm_assert_nothing_attached
+mp=$(vm_as alice cofferctl unlock $A/v.img --keyfile $A/key.bin)
+cmp $A/data/new-file "$mp/current/data/new-file" || vm_fail "the key-file sync did not land"
+vm_as alice cofferctl lock --all
+vm_assert_nothing_attached
+vm_wait_until 30 helper_gone || vm_fail "the helper did not exit when idle at the end"
+
+vm_step "secrets: not in /proc, the helper's log or dbus-monitor's view"
+secrets_nowhere || vm_fail "passphrase visible in /proc"
+kill "$monitor"
+grep -c 'org.coffer.Helper1' /var/tmp/dbus-monitor.log >/dev/null || vm_fail "dbus-monitor saw nothing"
+grep -qaFf /var/tmp/pass-pattern /var/tmp/dbus-monitor.log && vm_fail "passphrase in dbus-monitor output"
+grep -qaFf /var/tmp/pass-pattern /var/log/coffer-helper.log && vm_fail "passphrase in the helper log"
+grep -qaF "wrong-passphrase" /var/tmp/dbus-monitor.log && vm_fail "wrong passphrase in dbus-monitor output"
+echo "passphrase absent from /proc/*/cmdline, /proc/*/environ, helper log, dbus-monitor"
+cp /var/log/coffer-helper.log "$VMSHARE/helper-flow-helper.log"
