@@ -6,6 +6,7 @@ PBKDF=(--pbkdf-memory 8192 --pbkdf-iterations 4)   # cheap, fixed key derivation
 MP=/run/coffer/0/demo
 MARK=COFFER-KNOWN-PLAINTEXT-7f3a9c
 mkdir -p "$MP"
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd   # bash's <(...) needs it; devtmpfs lacks it
 printf 'correct horse battery' >pass
 printf 'wrong horse' >bad
 printf 'new staple' >pass2
