@@ -60,40 +60,92 @@ std::vector<std::string> readDirNames(int dirFd)
     return names;
 }
 
-Xattrs readUserXattrs(int fd, bool pathFd)
+namespace {
+
+// Where xattr calls go: an fd (f*xattr), a path followed to the end (*xattr, for
+// "/proc/self/fd/N" of an O_PATH fd), or a path whose last component is not followed (l*xattr).
+struct XTarget
+{
+    int fd = -1;
+    std::string path;
+    bool follow = false;
+
+    ssize_t list(char *buf, size_t size) const
+    {
+        if (path.empty())
+            return ::flistxattr(fd, buf, size);
+        return follow ? ::listxattr(path.c_str(), buf, size) : ::llistxattr(path.c_str(), buf, size);
+    }
+    ssize_t get(const char *name, void *buf, size_t size) const
+    {
+        if (path.empty())
+            return ::fgetxattr(fd, name, buf, size);
+        return follow ? ::getxattr(path.c_str(), name, buf, size) : ::lgetxattr(path.c_str(), name, buf, size);
+    }
+    int set(const char *name, const void *value, size_t size) const
+    {
+        if (path.empty())
+            return ::fsetxattr(fd, name, value, size, 0);
+        return follow ? ::setxattr(path.c_str(), name, value, size, 0)
+                      : ::lsetxattr(path.c_str(), name, value, size, 0);
+    }
+    int remove(const char *name) const
+    {
+        if (path.empty())
+            return ::fremovexattr(fd, name);
+        return follow ? ::removexattr(path.c_str(), name) : ::lremovexattr(path.c_str(), name);
+    }
+};
+
+XTarget targetOf(int fd, bool pathFd)
+{
+    XTarget t;
+    if (pathFd) {
+        t.path = procPath(fd);
+        t.follow = true;
+    } else {
+        t.fd = fd;
+    }
+    return t;
+}
+
+XTarget targetAt(int dirFd, const std::string &name)
+{
+    XTarget t;
+    t.path = procPath(dirFd) + "/" + name;
+    return t;
+}
+
+Xattrs readXattrs(const XTarget &t)
 {
     Xattrs out;
-    const std::string path = pathFd ? procPath(fd) : std::string();
-    std::string list(1024, '\0');
-    ssize_t len;
-    for (;;) {
-        len = pathFd ? ::listxattr(path.c_str(), list.data(), list.size())
-                     : ::flistxattr(fd, list.data(), list.size());
-        if (len >= 0)
-            break;
-        if (errno == ERANGE) {
-            const ssize_t need = pathFd ? ::listxattr(path.c_str(), nullptr, 0)
-                                        : ::flistxattr(fd, nullptr, 0);
-            if (need < 0)
-                throw SysError{errno};
-            list.resize(size_t(need) + 1);
-            continue;
-        }
+    char small[1024];
+    std::string big;
+    char *list = small;
+    ssize_t len = t.list(small, sizeof small);
+    while (len < 0 && errno == ERANGE) {
+        const ssize_t need = t.list(nullptr, 0);
+        if (need < 0)
+            throw SysError{errno};
+        big.resize(size_t(need) + 1);
+        list = big.data();
+        len = t.list(list, big.size());
+    }
+    if (len < 0) {
         if (errno == ENOTSUP || errno == ENODATA)
             return out;
         throw SysError{errno};
     }
     std::string value;
     for (ssize_t pos = 0; pos < len;) {
-        const char *name = list.data() + pos;
+        const char *name = list + pos;
         const size_t nameLen = std::strlen(name);
         pos += ssize_t(nameLen) + 1;
         if (std::strncmp(name, "user.", 5) != 0)
             continue;
         value.resize(256);
         for (;;) {
-            const ssize_t v = pathFd ? ::getxattr(path.c_str(), name, value.data(), value.size())
-                                     : ::fgetxattr(fd, name, value.data(), value.size());
+            const ssize_t v = t.get(name, value.data(), value.size());
             if (v >= 0) {
                 value.resize(size_t(v));
                 out.emplace_back(name, value);
@@ -114,32 +166,47 @@ Xattrs readUserXattrs(int fd, bool pathFd)
     return out;
 }
 
-bool writeUserXattrs(int fd, bool pathFd, const Xattrs &wanted)
+bool writeXattrs(const XTarget &t, const Xattrs &wanted)
 {
-    const std::string path = pathFd ? procPath(fd) : std::string();
-    Xattrs have = readUserXattrs(fd, pathFd);
+    const Xattrs have = readXattrs(t);
     if (have == wanted)
         return true;
     for (const auto &[name, value] : have) {
         const bool keep = std::any_of(wanted.begin(), wanted.end(),
                                       [&](const auto &w) { return w.first == name; });
-        if (keep)
-            continue;
-        const int r = pathFd ? ::removexattr(path.c_str(), name.c_str())
-                             : ::fremovexattr(fd, name.c_str());
-        if (r != 0 && errno != ENODATA)
+        if (!keep && t.remove(name.c_str()) != 0 && errno != ENODATA)
             throw SysError{errno};
     }
     for (const auto &[name, value] : wanted) {
-        const int r = pathFd ? ::setxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0)
-                             : ::fsetxattr(fd, name.c_str(), value.data(), value.size(), 0);
-        if (r != 0) {
-            if (errno == ENOTSUP || errno == EPERM)
+        if (t.set(name.c_str(), value.data(), value.size()) != 0) {
+            if (errno == ENOTSUP)
                 return false;
             throw SysError{errno};
         }
     }
     return true;
+}
+
+} // namespace
+
+Xattrs readUserXattrs(int fd, bool pathFd)
+{
+    return readXattrs(targetOf(fd, pathFd));
+}
+
+bool writeUserXattrs(int fd, bool pathFd, const Xattrs &wanted)
+{
+    return writeXattrs(targetOf(fd, pathFd), wanted);
+}
+
+Xattrs readUserXattrsAt(int dirFd, const std::string &name)
+{
+    return readXattrs(targetAt(dirFd, name));
+}
+
+bool writeUserXattrsAt(int dirFd, const std::string &name, const Xattrs &wanted)
+{
+    return writeXattrs(targetAt(dirFd, name), wanted);
 }
 
 void removeTree(int dirFd, const std::string &name, uint64_t &removed)

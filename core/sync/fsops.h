@@ -29,6 +29,11 @@ Xattrs readUserXattrs(int fd, bool pathFd);
 // support them (ENOTSUP). Throws SysError on other failures.
 bool writeUserXattrs(int fd, bool pathFd, const Xattrs &wanted);
 
+// The same for `name` in dirFd, through "/proc/self/fd/<dirFd>/<name>" with the l*xattr calls
+// (one system call, no open, never following a symlink in the last component).
+Xattrs readUserXattrsAt(int dirFd, const std::string &name);
+bool writeUserXattrsAt(int dirFd, const std::string &name, const Xattrs &wanted);
+
 // Removes `name` in dirFd, whatever it is (a directory recursively), without following symlinks.
 // Throws SysError. `removed` counts entries.
 void removeTree(int dirFd, const std::string &name, uint64_t &removed);

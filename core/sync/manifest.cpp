@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 // Manifest file format (version 1), little-endian varints throughout:
 //   "CFRSYNC\n" magic, varint version
@@ -132,20 +133,23 @@ private:
     uint64_t m_hash = 0xcbf29ce484222325ull;
 };
 
+// Reads the manifest through a 1 MiB window (the whole file is never in memory at once: the
+// tree it becomes is what counts against design.md's bytes per file), hashing the body as it goes.
 class Reader
 {
 public:
-    Reader(const char *p, size_t n) : m_p(p), m_end(p + n) {}
+    Reader(int fd, uint64_t bodyLen) : m_fd(fd), m_bodyLeft(bodyLen), m_buf(new char[BufSize]) {}
     bool ok() const { return m_ok; }
+    uint64_t hash() const { return m_hash; }
     uint64_t varint()
     {
         uint64_t v = 0;
         for (int shift = 0; shift < 64; shift += 7) {
-            if (m_p >= m_end) {
+            if (!ensure(1)) {
                 m_ok = false;
                 return 0;
             }
-            const auto b = static_cast<unsigned char>(*m_p++);
+            const auto b = static_cast<unsigned char>(m_buf[m_pos++]);
             v |= uint64_t(b & 0x7f) << shift;
             if (!(b & 0x80))
                 return v;
@@ -158,22 +162,47 @@ public:
         const uint64_t v = varint();
         return int64_t(v >> 1) ^ -int64_t(v & 1);
     }
+    // Valid until the next call.
     std::string_view bytes(uint64_t n)
     {
-        if (uint64_t(m_end - m_p) < n) {
+        if (n > 65536 || !ensure(size_t(n))) {
             m_ok = false;
             return {};
         }
-        std::string_view s(m_p, n);
-        m_p += n;
+        std::string_view s(m_buf.get() + m_pos, size_t(n));
+        m_pos += size_t(n);
         return s;
     }
     std::string_view str() { return bytes(varint()); }
-    bool atEnd() const { return m_p == m_end; }
+    bool atEnd() const { return m_pos == m_len && m_bodyLeft == 0; }
 
 private:
-    const char *m_p;
-    const char *m_end;
+    static constexpr size_t BufSize = 1 << 20;
+    bool ensure(size_t n)
+    {
+        if (m_len - m_pos >= n)
+            return true;
+        std::memmove(m_buf.get(), m_buf.get() + m_pos, m_len - m_pos);
+        m_len -= m_pos;
+        m_pos = 0;
+        while (m_len < n && m_bodyLeft > 0) {
+            const size_t want = size_t(std::min<uint64_t>(BufSize - m_len, m_bodyLeft));
+            const ssize_t r = ::read(m_fd, m_buf.get() + m_len, want);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                return false;
+            m_hash = fnv1a(m_buf.get() + m_len, size_t(r), m_hash);
+            m_len += size_t(r);
+            m_bodyLeft -= uint64_t(r);
+        }
+        return m_len >= n;
+    }
+    int m_fd;
+    uint64_t m_bodyLeft;
+    std::unique_ptr<char[]> m_buf;
+    size_t m_pos = 0, m_len = 0;
+    uint64_t m_hash = 0xcbf29ce484222325ull;
     bool m_ok = true;
 };
 
@@ -244,9 +273,10 @@ void writeManifest(int dirFd, const std::string &fileName, const ManifestHeader 
         throw Error::fromErrno(errno, "Cannot install the sync manifest");
 }
 
-bool readManifest(int dirFd, const std::string &fileName, ManifestHeader &header, Tree &tree)
+namespace {
+
+bool readInto(int dirFd, const std::string &fileName, ManifestHeader &header, Tree &tree)
 {
-    tree = Tree();
     UniqueFd fd(::openat(dirFd, fileName.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd)
         return false;
@@ -254,24 +284,11 @@ bool readManifest(int dirFd, const std::string &fileName, ManifestHeader &header
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 16
         || st.st_size > (off_t(1) << 34))
         return false;
-    std::string data(size_t(st.st_size), '\0');
-    size_t got = 0;
-    while (got < data.size()) {
-        const ssize_t r = ::read(fd.get(), data.data() + got, data.size() - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return false;
-        got += size_t(r);
-    }
-    const size_t bodyLen = data.size() - 8;
-    uint64_t stored = 0;
-    for (int i = 0; i < 8; ++i)
-        stored |= uint64_t(static_cast<unsigned char>(data[bodyLen + i])) << (8 * i);
-    if (fnv1a(data.data(), bodyLen) != stored || data.compare(0, 8, Magic, 8) != 0)
+    const uint64_t bodyLen = uint64_t(st.st_size) - 8;
+    Reader r(fd.get(), bodyLen);
+    const std::string_view magic = r.bytes(sizeof Magic);
+    if (magic != std::string_view(Magic, sizeof Magic))
         return false;
-
-    Reader r(data.data() + 8, bodyLen - 8);
     if (r.varint() != Version)
         return false;
     header.sourceName = std::string(r.str());
@@ -280,7 +297,7 @@ bool readManifest(int dirFd, const std::string &fileName, ManifestHeader &header
     header.rootDev = r.varint();
     header.rootIno = r.varint();
     const uint64_t count = r.varint();
-    if (!r.ok() || count == 0 || count > bodyLen)
+    if (!r.ok() || count == 0 || count > bodyLen || count >= NoNode)
         return false;
     Node root;
     root.mode = uint32_t(r.varint());
@@ -307,10 +324,10 @@ bool readManifest(int dirFd, const std::string &fileName, ManifestHeader &header
         if (uint64_t(d.firstChild) + n > count)
             return false;
         pendingDirs.clear();
-        std::string_view prev;
+        std::string prev, name; // copies: the reader's window moves on
         for (uint32_t k = 0; k < n; ++k) {
             Node c;
-            const std::string_view name = r.str();
+            name = r.str();
             c.mode = uint32_t(r.varint());
             c.uid = uint32_t(r.varint());
             c.gid = uint32_t(r.varint());
@@ -348,11 +365,25 @@ bool readManifest(int dirFd, const std::string &fileName, ManifestHeader &header
         for (auto it = pendingDirs.rbegin(); it != pendingDirs.rend(); ++it)
             stack.push_back(*it);
     }
-    if (!r.ok() || !r.atEnd() || tree.nodes.size() != count) {
-        tree = Tree();
+    char tail[8];
+    uint64_t stored = 0;
+    if (!r.ok() || !r.atEnd() || tree.nodes.size() != count
+        || ::pread(fd.get(), tail, 8, off_t(bodyLen)) != 8)
         return false;
-    }
-    return true;
+    for (int i = 0; i < 8; ++i)
+        stored |= uint64_t(static_cast<unsigned char>(tail[i])) << (8 * i);
+    return stored == r.hash();
+}
+
+} // namespace
+
+bool readManifest(int dirFd, const std::string &fileName, ManifestHeader &header, Tree &tree)
+{
+    tree = Tree();
+    if (readInto(dirFd, fileName, header, tree))
+        return true;
+    tree = Tree();
+    return false;
 }
 
 } // namespace Coffer::Sync

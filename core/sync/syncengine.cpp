@@ -175,6 +175,7 @@ private:
     void makeSpecial(Job &job, uint32_t c, int dstFd);
     void linkToLeader(Job &job, uint32_t c, int dstFd);
     void setDirMeta(Job &job, uint32_t s, int srcFd, int dstFd);
+    void syncDirXattrs(Job &job, uint32_t s, int srcFd, int dstFd);
     void fixMeta(Job &job, uint32_t c, int srcFd, int dstFd);
     void install(int dstFd, const std::string &tmp, std::string_view name);
 
@@ -575,8 +576,8 @@ void Engine::planFile(Job &job, uint32_t s, uint32_t d)
             n.action = Action::None;
         }
         if (m_xattrs && !fast)
-            n.flags |= FlagMetaDirty; // compare xattrs while executing
-        if (n.action == Action::None && !(n.flags & FlagMetaDirty))
+            n.flags |= FlagCheckXattr;
+        if (n.action == Action::None)
             ++m_result.plan.unchanged;
         return;
     }
@@ -693,19 +694,19 @@ void Engine::planDir(Job &job, uint32_t s, uint32_t d, std::string &rel)
                     n.flags |= FlagMetaDirty;
                     addItem(PlanAction::Metadata, 'd', job, i, 0);
                 } else {
-                    if (m_xattrs && !fast)
-                        n.flags |= FlagMetaDirty;
                     ++m_result.plan.unchanged;
                 }
+                if (m_xattrs && !fast)
+                    n.flags |= FlagCheckXattr;
             }
-            if (n.flags & (FlagSubtreeDirty | FlagMetaDirty))
+            if (n.flags & (FlagSubtreeDirty | FlagMetaDirty | FlagCheckXattr))
                 subtree = true;
         } else {
             if (type == S_IFREG && n.nlink > 1)
                 planHardLink(job, i, k);
             else
                 planFile(job, i, k);
-            if (n.action != Action::None || (n.flags & FlagMetaDirty))
+            if (n.action != Action::None || (n.flags & FlagCheckXattr))
                 subtree = true;
             if (n.action == Action::Create || n.action == Action::Update || n.action == Action::Link
                 || n.action == Action::Verify || n.action == Action::LinkPrev)
@@ -731,7 +732,7 @@ class TempName
 public:
     TempName(int dirFd, uint64_t &counter) : m_dir(dirFd)
     {
-        m_name = ".coffer-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".tmp";
+        m_name = prefix() + std::to_string(++counter) + ".tmp";
     }
     ~TempName()
     {
@@ -741,9 +742,11 @@ public:
     TempName(const TempName &) = delete;
     TempName &operator=(const TempName &) = delete;
     const std::string &name() const { return m_name; }
-    void next(uint64_t &counter)
+    void next(uint64_t &counter) { m_name = prefix() + std::to_string(++counter) + ".tmp"; }
+    static const std::string &prefix()
     {
-        m_name = ".coffer-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".tmp";
+        static const std::string p = ".coffer-" + std::to_string(::getpid()) + "-";
+        return p;
     }
     void arm() { m_armed = true; }
     void disarm() { m_armed = false; }
@@ -989,8 +992,9 @@ void Engine::linkToLeader(Job &job, uint32_t c, int dstFd)
     }
     if (r != 0) {
         if (errno == EMLINK) {
-            // Too many links for the file system: this one becomes a copy.
-            n.action = Action::Create;
+            // Too many links for the file system: this one becomes a copy and the leader of
+            // the members after it.
+            m_leaders[linkKey(n)] = c;
             return;
         }
         throwDest(errno, "Cannot make the hard link " + itemPath(job, c));
@@ -1024,15 +1028,12 @@ void Engine::fixMeta(Job &job, uint32_t c, int srcFd, int dstFd)
         ++m_result.itemsUpdated;
         ++m_progress.filesDone;
     }
-    if (m_xattrs && (n.flags & FlagMetaDirty) && S_ISREG(n.mode)) {
-        UniqueFd s(::openat(srcFd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-        UniqueFd d(::openat(dstFd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-        struct stat st;
-        if (!s || !d || ::fstat(d.get(), &st) != 0 || !S_ISREG(st.st_mode))
-            return;
+    if (m_xattrs && (n.flags & FlagCheckXattr) && S_ISREG(n.mode)) {
+        // Through "/proc/self/fd/<dir>/<name>" with the l*xattr calls: one system call per side,
+        // relative to the pinned directories, never following a symlink.
         try {
-            const Xattrs want = readUserXattrs(s.get(), true);
-            if (!writeUserXattrs(d.get(), true, want) && !want.empty()) {
+            const Xattrs want = readUserXattrsAt(srcFd, name);
+            if (!writeUserXattrsAt(dstFd, name, want) && !want.empty()) {
                 m_xattrs = false;
                 warn({}, "The destination does not support extended attributes; they are not copied", 0, false);
             }
@@ -1042,22 +1043,27 @@ void Engine::fixMeta(Job &job, uint32_t c, int srcFd, int dstFd)
     }
 }
 
+void Engine::syncDirXattrs(Job &job, uint32_t s, int srcFd, int dstFd)
+{
+    if (!m_xattrs)
+        return;
+    try {
+        const Xattrs want = readUserXattrs(srcFd, false);
+        if (!writeUserXattrs(dstFd, false, want) && !want.empty()) {
+            m_xattrs = false;
+            warn({}, "The destination does not support extended attributes; they are not copied", 0, false);
+        }
+    } catch (const SysError &e) {
+        warn(itemPath(job, s), "Cannot copy the extended attributes", std::abs(e.err));
+    }
+}
+
 void Engine::setDirMeta(Job &job, uint32_t s, int srcFd, int dstFd)
 {
     Node &n = job.src.nodes[s];
     if (m_root && ::fchown(dstFd, n.uid, n.gid) != 0)
         throwDest(errno, "Cannot set the owner of " + itemPath(job, s));
-    if (m_xattrs) {
-        try {
-            const Xattrs want = readUserXattrs(srcFd, false);
-            if (!writeUserXattrs(dstFd, false, want) && !want.empty()) {
-                m_xattrs = false;
-                warn({}, "The destination does not support extended attributes; they are not copied", 0, false);
-            }
-        } catch (const SysError &e) {
-            warn(itemPath(job, s), "Cannot copy the extended attributes", std::abs(e.err));
-        }
-    }
+    syncDirXattrs(job, s, srcFd, dstFd);
     if (::fchmod(dstFd, n.mode & 07777) != 0)
         throwDest(errno, "Cannot set the permissions of " + itemPath(job, s));
     const struct timespec times[2] = {{0, UTIME_OMIT}, toTimespec(n.mtimeNs)};
@@ -1085,7 +1091,7 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
                 if (n.action == Action::Link)
                     n.action = n.match == NoNode ? Action::Create : Action::Update;
             } else {
-                if (n.flags & FlagMetaDirty)
+                if (n.flags & FlagCheckXattr)
                     fixMeta(job, c, srcFd, dstFd);
                 return;
             }
@@ -1094,7 +1100,7 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     switch (n.action) {
     case Action::None:
     case Action::Metadata:
-        if (n.action == Action::Metadata || (n.flags & FlagMetaDirty))
+        if (n.action == Action::Metadata || (n.flags & FlagCheckXattr))
             fixMeta(job, c, srcFd, dstFd);
         return;
     case Action::Create:
@@ -1124,7 +1130,7 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
             return;
         }
         if (m_opt.mode == Mode::Mirror) {
-            if (n.flags & FlagMetaDirty)
+            if (n.flags & FlagCheckXattr)
                 fixMeta(job, c, srcFd, dstFd);
             return;
         }
@@ -1136,11 +1142,9 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
         bool linked = false;
         if (prevFd >= 0) {
             bool sameXattrs = true;
-            if (m_xattrs && (n.flags & FlagMetaDirty)) {
-                UniqueFd s(::openat(srcFd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
-                UniqueFd p(::openat(prevFd, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+            if (m_xattrs && (n.flags & FlagCheckXattr)) {
                 try {
-                    sameXattrs = s && p && readUserXattrs(s.get(), true) == readUserXattrs(p.get(), true);
+                    sameXattrs = readUserXattrsAt(srcFd, name) == readUserXattrsAt(prevFd, name);
                 } catch (const SysError &) {
                     sameXattrs = false;
                 }
@@ -1172,13 +1176,13 @@ void Engine::execEntry(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     checkCancel();
     Node &n = job.src.nodes[c];
     if (!S_ISDIR(n.mode)) {
-        if (n.action == Action::None && !(n.flags & FlagMetaDirty) && !(S_ISREG(n.mode) && n.nlink > 1))
+        if (n.action == Action::None && !(n.flags & FlagCheckXattr) && !(S_ISREG(n.mode) && n.nlink > 1))
             return;
         execFile(job, c, srcFd, dstFd, prevFd);
         report(Phase::Copy, &job, c);
         return;
     }
-    if (n.action == Action::None && !(n.flags & (FlagSubtreeDirty | FlagMetaDirty)))
+    if (n.action == Action::None && !(n.flags & (FlagSubtreeDirty | FlagMetaDirty | FlagCheckXattr)))
         return;
     if (n.flags & FlagFailed)
         return; // unreadable at scan time: warned then; nothing below it is touched
@@ -1228,6 +1232,8 @@ void Engine::execEntry(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     execDir(job, c, sfd.get(), dfd.get(), pfd.get());
     if (n.action == Action::Create || n.action == Action::Metadata || (n.flags & FlagMetaDirty))
         setDirMeta(job, c, sfd.get(), dfd.get());
+    else if (n.flags & FlagCheckXattr)
+        syncDirXattrs(job, c, sfd.get(), dfd.get());
     if (n.action == Action::Metadata) {
         ++m_result.itemsUpdated;
         ++m_progress.filesDone;
@@ -1430,8 +1436,10 @@ Result Engine::run()
                 root.action = Action::Create;
             else if (!sameMeta(root, o) || root.mtimeNs != o.mtimeNs)
                 root.action = Action::Metadata;
-            if (root.action != Action::None || (m_xattrs && !job.fromManifest))
+            if (root.action != Action::None)
                 root.flags |= FlagMetaDirty;
+            if (m_xattrs && !job.fromManifest)
+                root.flags |= FlagCheckXattr;
         } else {
             root.action = Action::Create;
             root.flags |= FlagSubtreeDirty | FlagMetaDirty;
@@ -1439,7 +1447,7 @@ Result Engine::run()
                 planNew(job, i);
         }
         // The manifest only needs rewriting if something differs from what it says.
-        job.manifestChanged = !job.fromManifest || (root.flags & (FlagSubtreeDirty | FlagMetaDirty))
+        job.manifestChanged = !job.fromManifest || (root.flags & (FlagSubtreeDirty | FlagMetaDirty | FlagCheckXattr))
             || root.action != Action::None;
         if (!job.manifestChanged) {
             for (uint32_t i = 1; i < job.src.nodes.size() && !job.manifestChanged; ++i) {
@@ -1476,7 +1484,8 @@ Result Engine::run()
         report(Phase::Copy, nullptr, NoNode, true);
         for (Job &job : m_jobs) {
             Node &root = job.src.nodes[0];
-            const bool dirty = root.action != Action::None || (root.flags & (FlagSubtreeDirty | FlagMetaDirty));
+            const bool dirty = root.action != Action::None
+                || (root.flags & (FlagSubtreeDirty | FlagMetaDirty | FlagCheckXattr));
             if (!dirty && !(mirror && !job.dstRoot))
                 continue;
             wrote = true;
@@ -1505,6 +1514,8 @@ Result Engine::run()
             execDir(job, 0, job.srcRoot.get(), job.dstRoot.get(), job.prevRoot.get());
             if (root.action != Action::None || (root.flags & FlagMetaDirty))
                 setDirMeta(job, 0, job.srcRoot.get(), job.dstRoot.get());
+            else if (root.flags & FlagCheckXattr)
+                syncDirXattrs(job, 0, job.srcRoot.get(), job.dstRoot.get());
             struct stat after;
             if (::fstat(job.dstRoot.get(), &after) == 0) {
                 root.destIno = after.st_ino;

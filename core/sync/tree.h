@@ -25,6 +25,7 @@ enum NodeFlag : uint8_t {
     FlagDelete = 16,      // destination side: remove this entry
     FlagKeep = 32,        // destination side: excluded, kept
     FlagRewritten = 64,   // execute: the file got a new inode in this run
+    FlagCheckXattr = 128, // compare user.* xattrs while executing (no manifest fast path)
 };
 
 enum class Action : uint8_t {
