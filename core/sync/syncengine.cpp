@@ -194,6 +194,8 @@ private:
     std::unordered_map<uint64_t, uint32_t> m_leaders; // (dev index, ino) hash -> leader node
     std::vector<Job> m_jobs;
     UniqueFd m_dest;
+    dev_t m_destDev = 0;
+    ino_t m_destIno = 0;
     UniqueFd m_meta; // .coffer/sync
     UniqueFd m_area; // current/ or snapshots/
     std::string m_snapshot, m_partialName, m_prevSnapshot;
@@ -298,6 +300,12 @@ void Engine::scanDir(Job &job, Tree &tree, int dirFd, uint32_t dirIdx, std::stri
                 p += name;
                 warn(std::move(p),
                      type == S_IFSOCK ? "Skipped a socket" : "Skipped a device node", 0, false);
+                continue;
+            }
+            if (type == S_IFDIR && st.st_ino == m_destIno && st.st_dev == m_destDev) {
+                // The destination inside a source: copying it would copy the copy.
+                warn(itemPath(job, dirIdx) + '/' + name,
+                     "Skipped the destination directory, which is inside this source", 0, false);
                 continue;
             }
             if (!m_excludes.empty()) {
@@ -1343,6 +1351,13 @@ Result Engine::run()
     m_dest.reset(::open(m_opt.destination.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!m_dest)
         throw Error::fromErrno(errno, "Cannot open the destination " + m_opt.destination);
+    {
+        struct stat st;
+        if (::fstat(m_dest.get(), &st) == 0) {
+            m_destDev = st.st_dev;
+            m_destIno = st.st_ino;
+        }
+    }
     const std::string areaName = mirror ? "current" : "snapshots";
     if (!m_opt.dryRun) {
         UniqueFd coffer = makeDirAt(m_dest.get(), ".coffer", 0700, "the destination's .coffer directory");

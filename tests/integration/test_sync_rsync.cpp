@@ -293,6 +293,58 @@ private slots:
         QCOMPARE(left[1], names[2]);
     }
 
+    void multipleSources()
+    {
+        const std::string root = base() + "/multi";
+        const std::string a = root + "/a", b = root + "/b", ours = root + "/ours";
+        for (const std::string &d : {root, a, b, ours})
+            ::mkdir(d.c_str(), 0755);
+        writeFile(a + "/fa", "from a");
+        writeFile(b + "/fb", "from b");
+        Sync::Options opt;
+        opt.destination = ours;
+        opt.sources = {{a, "first"}, {b, "second"}};
+        QCOMPARE(Sync::run(opt).outcome, Sync::Outcome::Complete);
+        QCOMPARE(readFile(ours + "/current/first/fa"), std::string("from a"));
+        QCOMPARE(readFile(ours + "/current/second/fb"), std::string("from b"));
+        QVERIFY(Sync::run(opt).usedManifest);
+        // A run with one source leaves the other's copy alone.
+        opt.sources = {{b, "second"}};
+        writeFile(b + "/fb2", "more");
+        QCOMPARE(Sync::run(opt).filesCopied, 1u);
+        QCOMPARE(readFile(ours + "/current/first/fa"), std::string("from a"));
+        // Bad names and duplicates are refused before anything is written.
+        for (const std::string &bad : {std::string(""), std::string("."), std::string(".."), std::string("a/b")}) {
+            opt.sources = {{a, bad}};
+            bool threw = false;
+            try {
+                Sync::run(opt);
+            } catch (const Error &e) {
+                threw = e.code() == ErrorCode::InvalidArgument;
+            }
+            QVERIFY(threw);
+        }
+        opt.sources = {{a, "x"}, {b, "x"}};
+        bool threw = false;
+        try {
+            Sync::run(opt);
+        } catch (const Error &e) {
+            threw = e.code() == ErrorCode::InvalidArgument;
+        }
+        QVERIFY(threw);
+        // The destination inside the source is skipped, not copied into itself.
+        const std::string home = root + "/home";
+        ::mkdir(home.c_str(), 0755);
+        ::mkdir((home + "/vault").c_str(), 0755);
+        writeFile(home + "/doc", "doc");
+        Sync::Options nested = mirrorOptions(home, home + "/vault", "home");
+        const Sync::Result r = Sync::run(nested);
+        QCOMPARE(r.outcome, Sync::Outcome::Complete);
+        QCOMPARE(r.warnings.size(), size_t(1));
+        QVERIFY(::access((home + "/vault/current/home/vault").c_str(), F_OK) != 0);
+        QCOMPARE(readFile(home + "/vault/current/home/doc"), std::string("doc"));
+    }
+
     void sparseAndSpecial()
     {
         const std::string root = base() + "/sparse";
