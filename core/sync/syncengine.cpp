@@ -96,6 +96,7 @@ struct Job
     UniqueFd prevRoot;  // snapshot: snapshots/<previous>/<name>
     bool writeManifest = true;
     bool manifestChanged = true;
+    std::unordered_map<uint64_t, uint32_t> leaders; // hard links: (device, inode) -> first member
 };
 
 class Engine
@@ -191,7 +192,6 @@ private:
     Progress m_progress;
     std::chrono::steady_clock::time_point m_lastReport;
     uint64_t m_tmpCounter = 0;
-    std::unordered_map<uint64_t, uint32_t> m_leaders; // (dev index, ino) hash -> leader node
     std::vector<Job> m_jobs;
     UniqueFd m_dest;
     dev_t m_destDev = 0;
@@ -520,7 +520,7 @@ void Engine::planHardLink(Job &job, uint32_t s, uint32_t d)
 {
     Node &n = job.src.nodes[s];
     const uint64_t key = linkKey(n);
-    auto [it, inserted] = m_leaders.try_emplace(key, s);
+    auto [it, inserted] = job.leaders.try_emplace(key, s);
     if (inserted || job.src.nodes[it->second].ino != n.ino || job.src.nodes[it->second].dev != n.dev) {
         if (!inserted)
             it->second = s;
@@ -960,10 +960,10 @@ void Engine::makeSpecial(Job &job, uint32_t c, int dstFd)
 void Engine::linkToLeader(Job &job, uint32_t c, int dstFd)
 {
     Node &n = job.src.nodes[c];
-    auto it = m_leaders.find(linkKey(n));
-    if (it == m_leaders.end() || it->second == c || (job.src.nodes[it->second].flags & FlagFailed)
+    auto it = job.leaders.find(linkKey(n));
+    if (it == job.leaders.end() || it->second == c || (job.src.nodes[it->second].flags & FlagFailed)
         || job.src.nodes[it->second].ino != n.ino) {
-        m_leaders[linkKey(n)] = c;
+        job.leaders[linkKey(n)] = c;
         return;
     }
     Node &l = job.src.nodes[it->second];
@@ -1002,7 +1002,7 @@ void Engine::linkToLeader(Job &job, uint32_t c, int dstFd)
         if (errno == EMLINK) {
             // Too many links for the file system: this one becomes a copy and the leader of
             // the members after it.
-            m_leaders[linkKey(n)] = c;
+            job.leaders[linkKey(n)] = c;
             return;
         }
         throwDest(errno, "Cannot make the hard link " + itemPath(job, c));
@@ -1085,15 +1085,15 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     const bool isReg = S_ISREG(n.mode);
     const bool member = isReg && n.nlink > 1;
     if (member) {
-        auto it = m_leaders.find(linkKey(n));
-        const bool isLeader = it == m_leaders.end() || it->second == c;
+        auto it = job.leaders.find(linkKey(n));
+        const bool isLeader = it == job.leaders.end() || it->second == c;
         if (!isLeader) {
             const Node &l = job.src.nodes[it->second];
             if (n.action == Action::Link || (l.flags & (FlagRewritten | FlagFailed))) {
                 linkToLeader(job, c, dstFd);
                 if (n.action != Action::Create && (n.flags & FlagRewritten))
                     return;
-                if (m_leaders[linkKey(n)] != c)
+                if (job.leaders[linkKey(n)] != c)
                     return;
                 // The leader failed (or EMLINK): this member stands on its own.
                 if (n.action == Action::Link)
@@ -1438,7 +1438,6 @@ Result Engine::run()
     m_progress.filesDone = 0;
     uint64_t blocksNeeded = 0;
     for (Job &job : m_jobs) {
-        m_leaders.clear();
         Node &root = job.src.nodes[0];
         std::string rel;
         if (job.haveDst) {

@@ -301,12 +301,22 @@ private slots:
             ::mkdir(d.c_str(), 0755);
         writeFile(a + "/fa", "from a");
         writeFile(b + "/fb", "from b");
+        // Hard links in both sources (each source has its own groups).
+        writeFile(a + "/h1", "linked in a");
+        QVERIFY(::link((a + "/h1").c_str(), (a + "/h2").c_str()) == 0);
+        writeFile(b + "/g1", "linked in b");
+        QVERIFY(::link((b + "/g1").c_str(), (b + "/g2").c_str()) == 0);
         Sync::Options opt;
         opt.destination = ours;
         opt.sources = {{a, "first"}, {b, "second"}};
         QCOMPARE(Sync::run(opt).outcome, Sync::Outcome::Complete);
         QCOMPARE(readFile(ours + "/current/first/fa"), std::string("from a"));
         QCOMPARE(readFile(ours + "/current/second/fb"), std::string("from b"));
+        struct stat s1, s2;
+        QVERIFY(::lstat((ours + "/current/first/h1").c_str(), &s1) == 0 && ::lstat((ours + "/current/first/h2").c_str(), &s2) == 0);
+        QCOMPARE(s1.st_ino, s2.st_ino);
+        QVERIFY(::lstat((ours + "/current/second/g1").c_str(), &s1) == 0 && ::lstat((ours + "/current/second/g2").c_str(), &s2) == 0);
+        QCOMPARE(s1.st_ino, s2.st_ino);
         QVERIFY(Sync::run(opt).usedManifest);
         // A run with one source leaves the other's copy alone.
         opt.sources = {{b, "second"}};
