@@ -33,6 +33,19 @@ uint64_t fnv1a(const void *data, size_t len, uint64_t hash)
     return hash;
 }
 
+std::string currentBootId()
+{
+    UniqueFd fd(::open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC));
+    char buf[64];
+    const ssize_t n = fd ? ::read(fd.get(), buf, sizeof buf) : -1;
+    if (n <= 0)
+        return {};
+    std::string id(buf, size_t(n));
+    while (!id.empty() && (id.back() == '\n' || id.back() == ' '))
+        id.pop_back();
+    return id;
+}
+
 std::string Tree::path(uint32_t index) const
 {
     if (index == 0 || index == NoNode)
@@ -253,6 +266,7 @@ void writeManifest(int dirFd, const std::string &fileName, const ManifestHeader 
     w.varint(header.optionsHash);
     w.varint(header.rootDev);
     w.varint(header.rootIno);
+    w.str(header.unflushedBootId);
     w.varint(tree.nodes.size());
     const Node &root = tree.nodes[0];
     w.varint(root.mode);
@@ -265,8 +279,8 @@ void writeManifest(int dirFd, const std::string &fileName, const ManifestHeader 
     w.svarint(root.destCtimeNs);
     writeDir(w, tree, 0);
     w.finish();
-    // The manifest is written after the data's syncfs; make it durable before it is trusted.
-    if (::fdatasync(fd.get()) != 0)
+    // A flushed run's manifest is written after the data's syncfs; make it durable too.
+    if (header.unflushedBootId.empty() && ::fdatasync(fd.get()) != 0)
         throw Error::fromErrno(errno, "Cannot flush the sync manifest");
     fd.reset();
     if (::renameat(dirFd, tmpName.c_str(), dirFd, fileName.c_str()) != 0)
@@ -296,6 +310,7 @@ bool readInto(int dirFd, const std::string &fileName, ManifestHeader &header, Tr
     header.optionsHash = r.varint();
     header.rootDev = r.varint();
     header.rootIno = r.varint();
+    header.unflushedBootId = std::string(r.str());
     const uint64_t count = r.varint();
     if (!r.ok() || count == 0 || count > bodyLen || count >= NoNode)
         return false;

@@ -424,7 +424,8 @@ bool Engine::loadManifest(Job &job)
     bool ok = h.sourceName == job.source.name && h.optionsHash == optionsHash()
         && ::fstat(rootFd, &st) == 0 && h.rootDev == st.st_dev && h.rootIno == st.st_ino
         && job.dst.nodes[0].destCtimeNs == ns(st.st_ctim)
-        && (m_opt.mode == Mode::Mirror || h.snapshot == m_prevSnapshot);
+        && (m_opt.mode == Mode::Mirror || h.snapshot == m_prevSnapshot)
+        && (h.unflushedBootId.empty() || h.unflushedBootId == currentBootId());
     if (ok) {
         std::string rel;
         ok = validateDirs(job, job.dst, 0, rel);
@@ -1562,7 +1563,10 @@ Result Engine::run()
 
     // Flush: one syncfs for everything written, then the directories we own.
     report(Phase::Flush, nullptr, NoNode, true);
-    if (wrote && m_opt.durable) {
+    // Also when only the manifest changes: the data it describes may come from an unflushed run.
+    const bool anyManifest = std::any_of(m_jobs.begin(), m_jobs.end(),
+                                         [](const Job &j) { return j.manifestChanged; });
+    if ((wrote || anyManifest) && m_opt.durable) {
         if (::syncfs(m_dest.get()) != 0)
             throwDest(errno, "Cannot flush the destination to disk");
         for (Job &job : m_jobs)
@@ -1597,6 +1601,8 @@ Result Engine::run()
             h.optionsHash = optionsHash();
             h.rootDev = st.st_dev;
             h.rootIno = st.st_ino;
+            if (!m_opt.durable)
+                h.unflushedBootId = currentBootId();
             writeManifest(m_meta.get(), manifestName(job), h, job.src);
             any = true;
         }

@@ -149,7 +149,14 @@ struct ManifestHeader
     std::string snapshot;  // snapshot mode: the snapshot this describes
     uint64_t optionsHash = 0; // excludes, xattrs, ownership (root or not), mode
     uint64_t rootDev = 0, rootIno = 0; // the destination root directory of this source
+    // Empty when the run's data was flushed (syncfs) before the manifest was written. Otherwise
+    // the kernel's boot id: an unflushed manifest is only trusted within the same boot, since a
+    // crash may have lost data it describes.
+    std::string unflushedBootId;
 };
+
+// /proc/sys/kernel/random/boot_id, or empty.
+std::string currentBootId();
 
 // Writes `tree` atomically (temp + fsync + rename) as `fileName` in `dirFd`.
 void writeManifest(int dirFd, const std::string &fileName, const ManifestHeader &header,

@@ -318,6 +318,14 @@ private slots:
         QVERIFY(::lstat((ours + "/current/second/g1").c_str(), &s1) == 0 && ::lstat((ours + "/current/second/g2").c_str(), &s2) == 0);
         QCOMPARE(s1.st_ino, s2.st_ino);
         QVERIFY(Sync::run(opt).usedManifest);
+        // Without the final flush: not reported durable; its manifest is trusted in this boot only.
+        writeFile(a + "/unflushed", "u");
+        opt.durable = false;
+        const Sync::Result nf = Sync::run(opt);
+        QVERIFY(!nf.durable);
+        QCOMPARE(nf.filesCopied, 1u);
+        opt.durable = true;
+        QVERIFY(Sync::run(opt).usedManifest);
         // A run with one source leaves the other's copy alone.
         opt.sources = {{b, "second"}};
         writeFile(b + "/fb2", "more");

@@ -72,7 +72,7 @@ private slots:
     {
         Tree t;
         build(t);
-        ManifestHeader h{"src\xff", "2026-11-22T000000Z", 0x1234567890abcdefull, 2049, 131};
+        ManifestHeader h{"src\xff", "2026-11-22T000000Z", 0x1234567890abcdefull, 2049, 131, "boot-id"};
         UniqueFd fd = dirFd();
         writeManifest(fd.get(), "m", h, t);
         ManifestHeader h2;
@@ -83,6 +83,8 @@ private slots:
         QCOMPARE(h2.optionsHash, h.optionsHash);
         QCOMPARE(h2.rootDev, h.rootDev);
         QCOMPARE(h2.rootIno, h.rootIno);
+        QCOMPARE(h2.unflushedBootId, h.unflushedBootId);
+        QVERIFY(!currentBootId().empty());
         QCOMPARE(t2.nodes.size(), t.nodes.size());
         // Same paths and fields, found by name.
         for (const char *p : {"a", "b", "c"})
@@ -112,7 +114,7 @@ private slots:
         Tree t;
         build(t);
         UniqueFd fd = dirFd();
-        writeManifest(fd.get(), "m", ManifestHeader{"s", "", 1, 2, 3}, t);
+        writeManifest(fd.get(), "m", ManifestHeader{"s", "", 1, 2, 3, ""}, t);
         const QString path = m_dir.path() + "/m";
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
