@@ -142,6 +142,8 @@ void Manager::authorize(const QDBusMessage &msg, const ActionFor &actionFor, Wor
     const QDBusReply<uint> uid = m_bus.interface()->serviceUid(caller.sender);
     if (!uid.isValid()) {
         --m_inflight;
+        log(QStringLiteral("%1 from %2 refused: cannot tell who is calling (gone already?)")
+                .arg(msg.member(), caller.sender));
         sendError(msg, Error(ErrorCode::NotAuthorized, "Cannot tell who is calling."));
         return;
     }

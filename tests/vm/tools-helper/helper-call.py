@@ -179,9 +179,10 @@ def main():
     bus = dbus.SystemBus()
     if no_wait:
         # Send and hang up at once: a caller that disconnects during the polkit check.
-        obj = bus.get_object(SERVICE, path, introspect=False)
-        getattr(obj, method)(*args, dbus_interface=iface, signature=sig,
-                             reply_handler=lambda *a: None, error_handler=lambda *a: None)
+        import dbus.lowlevel
+        msg = dbus.lowlevel.MethodCallMessage(SERVICE, path, iface, method)
+        msg.append(*args, signature=sig)
+        bus.send_message(msg)
         bus.flush()
         os._exit(0)
     try:
