@@ -821,7 +821,7 @@ bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
         UniqueFd out;
         for (int tries = 0; tries < 100; ++tries) {
             out.reset(::openat(dstFd, tmp.name().c_str(),
-                               O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+                               (m_opt.checksum ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
             if (out || errno != EEXIST)
                 break;
             tmp.next(m_tmpCounter);

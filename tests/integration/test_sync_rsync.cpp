@@ -82,7 +82,9 @@ private slots:
 
         for (int round = 1; round <= 8; ++round) {
             gen.mutate(40);
-            syncAndCompare(src, ours, ref, QString("round %1").arg(round));
+            Sync::Options o = mirrorOptions(src, ours);
+            o.checksum = round == 4; // one round reads everything back
+            syncAndCompare(src, ours, ref, QString("round %1").arg(round), o);
             if (round % 3 == 0) {
                 // The same without the manifest: both sides compared, same answer, nothing to do.
                 Sync::Options o = mirrorOptions(src, ours);
@@ -361,6 +363,32 @@ private slots:
         QCOMPARE(r.warnings.size(), size_t(1));
         QVERIFY(::access((home + "/vault/current/home/vault").c_str(), F_OK) != 0);
         QCOMPARE(readFile(home + "/vault/current/home/doc"), std::string("doc"));
+    }
+
+    void checksum()
+    {
+        const std::string root = base() + "/checksum";
+        const std::string src = root + "/src", ours = root + "/ours";
+        for (const std::string &d : {root, src, ours})
+            ::mkdir(d.c_str(), 0755);
+        writeFile(src + "/same-size", "aaaa");
+        Sync::Options opt = mirrorOptions(src, ours);
+        QCOMPARE(Sync::run(opt).filesCopied, 1u);
+        // Same size and mtime, other content: the quick check cannot see it, --checksum does.
+        struct stat st;
+        QVERIFY(::stat((src + "/same-size").c_str(), &st) == 0);
+        writeFile(src + "/same-size", "bbbb");
+        const struct timespec t[2] = {st.st_atim, st.st_mtim};
+        QVERIFY(::utimensat(AT_FDCWD, (src + "/same-size").c_str(), t, 0) == 0);
+        opt.useManifest = false;
+        QCOMPARE(Sync::run(opt).filesCopied, 0u);
+        QCOMPARE(readFile(ours + "/current/src/same-size"), std::string("aaaa"));
+        opt.checksum = true;
+        const Sync::Result r = Sync::run(opt);
+        QCOMPARE(r.outcome, Sync::Outcome::Complete);
+        QCOMPARE(r.filesCopied, 1u);
+        QCOMPARE(readFile(ours + "/current/src/same-size"), std::string("bbbb"));
+        QCOMPARE(Sync::run(opt).filesCopied, 0u);
     }
 
     void sparseAndSpecial()
