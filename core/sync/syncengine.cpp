@@ -578,6 +578,8 @@ void Engine::planFile(Job &job, uint32_t s, uint32_t d)
             n.action = m_opt.checksum ? Action::Verify : Action::LinkPrev;
         } else if (m_opt.checksum) {
             n.action = Action::Verify;
+            if (!meta)
+                n.flags |= FlagMetaDirty; // files: mode/owner to set if the content is the same
         } else if (!meta) {
             n.action = Action::Metadata;
             addItem(PlanAction::Metadata, 'f', job, s, 0);
@@ -1139,7 +1141,9 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
             return;
         }
         if (m_opt.mode == Mode::Mirror) {
-            if (n.flags & FlagCheckXattr)
+            if (n.flags & FlagMetaDirty)
+                n.action = Action::Metadata;
+            if (n.action == Action::Metadata || (n.flags & FlagCheckXattr))
                 fixMeta(job, c, srcFd, dstFd);
             return;
         }
