@@ -17,6 +17,7 @@
 import json, os, socket, struct, sys
 
 import dbus
+import dbus.lowlevel
 
 SERVICE = "org.coffer.Helper1"
 
@@ -179,7 +180,6 @@ def main():
     bus = dbus.SystemBus()
     if no_wait:
         # Send and hang up at once: a caller that disconnects during the polkit check.
-        import dbus.lowlevel
         msg = dbus.lowlevel.MethodCallMessage(SERVICE, path, iface, method)
         msg.append(*args, signature=sig)
         bus.send_message(msg)
