@@ -5,6 +5,7 @@
 // can act on, and never resolves a path the caller chose.
 
 #include "block/secretbuffer.h"
+#include "block/vault.h"
 #include "error.h"
 
 #include <QDBusUnixFileDescriptor>
@@ -42,7 +43,7 @@ struct BackingFile
 
 // The limits of design.md 4.8.
 namespace Limits {
-inline constexpr size_t maxNameBytes = 64;
+inline constexpr size_t maxNameBytes = Vault::maximumNameLength; // fits the LUKS2 label
 inline constexpr int maxOpenVaultsPerUser = 16;
 inline constexpr int maxJobsPerUser = 4;
 inline constexpr int maxSources = 64;
@@ -74,7 +75,7 @@ void checkOutputFd(int fd, uid_t caller, const FileId &notThis);
 SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs = Limits::secretReadTimeoutMs);
 
 // A vault name as it becomes a LUKS label and the last component of the mount point:
-// 1..64 bytes of UTF-8, no '/', '\\', control characters, no leading '.', '-' or whitespace,
+// 1..maxNameBytes bytes of UTF-8, no '/', '\\', control characters, no leading '.', '-' or whitespace,
 // no trailing whitespace. Returns the UTF-8 bytes.
 std::string checkName(const QString &name);
 // Same test without throwing (for names read from a header someone else may have crafted).

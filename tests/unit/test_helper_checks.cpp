@@ -204,8 +204,8 @@ private Q_SLOTS:
         QTest::newRow("tab") << "a\tb" << false;
         QTest::newRow("nul") << QString(QStringLiteral("a") + QChar(0) + QStringLiteral("b")) << false;
         QTest::newRow("leading space") << " a" << false;
-        QTest::newRow("65 bytes") << QString(65, QLatin1Char('a')) << false;
-        QTest::newRow("64 bytes") << QString(64, QLatin1Char('a')) << true;
+        QTest::newRow("one byte too long") << QString(qsizetype(Limits::maxNameBytes) + 1, QLatin1Char('a')) << false;
+        QTest::newRow("longest") << QString(qsizetype(Limits::maxNameBytes), QLatin1Char('a')) << true;
         QTest::newRow("4 KiB") << QString(4096, QLatin1Char('a')) << false;
         QTest::newRow("rtl override") << QStringLiteral("a\u202Eb") << false;
     }
