@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
@@ -1367,6 +1368,10 @@ Result Engine::run()
     if (!m_opt.dryRun) {
         UniqueFd coffer = makeDirAt(m_dest.get(), ".coffer", 0700, "the destination's .coffer directory");
         m_meta = makeDirAt(coffer.get(), "sync", 0700, "the destination's .coffer/sync directory");
+        // One run per destination: a second one would race on the same temp files and manifest.
+        if (::flock(m_meta.get(), LOCK_EX | LOCK_NB) != 0)
+            throw Error(ErrorCode::Busy, "Another sync is writing to " + m_opt.destination + " right now.",
+                        errno);
         m_area = makeDirAt(m_dest.get(), areaName, 0755, "the destination's " + areaName + " directory");
     } else {
         UniqueFd coffer = openDirAt(m_dest.get(), ".coffer");

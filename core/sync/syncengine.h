@@ -139,9 +139,10 @@ struct Result
 // which; everything else was synced) or Cancelled (*cancel became true; the destination is
 // consistent: every file is its old or its new version, no partial file under a final name).
 // Throws Coffer::Error for failures that stop the run: bad options (InvalidArgument), missing
-// source or destination (NotFound), destination full (NoSpace: previous versions intact), I/O
-// errors (Failed / MediumGone). `cancel` may be null; it is checked between entries and between
-// chunks of a file. Safe to call from any thread; one run per destination at a time.
+// source or destination (NotFound), another run on the destination (Busy), destination full
+// (NoSpace: previous versions intact), I/O errors (Failed / MediumGone). `cancel` may be null; it is checked between entries and between
+// chunks of a file. Safe to call from any thread; one writing run per destination at a time (a
+// second one fails with Busy: the run holds flock() on <dest>/.coffer/sync).
 Result run(const Options &options, const ProgressCallback &progress = {},
            const std::atomic<bool> *cancel = nullptr);
 

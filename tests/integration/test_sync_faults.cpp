@@ -7,6 +7,7 @@
 #include <QTest>
 
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -404,6 +405,30 @@ private slots:
         QVERIFY(std::holds_alternative<Sync::Result>(last));
         QCOMPARE(std::get<Sync::Result>(last).outcome, Sync::Outcome::Cancelled);
         QVERIFY(findTemps(dst).empty());
+    }
+
+    void oneRunPerDestination()
+    {
+        const std::string root = fresh("busy");
+        writeFile(root + "/src/f", "x");
+        QCOMPARE(Sync::run(mirrorOptions(root + "/src", root + "/dst")).outcome, Sync::Outcome::Complete);
+        // Another run holds the destination's lock.
+        const int fd = ::open((root + "/dst/.coffer/sync").c_str(), O_RDONLY | O_DIRECTORY);
+        QVERIFY(fd >= 0);
+        QVERIFY(::flock(fd, LOCK_EX) == 0);
+        bool busy = false;
+        try {
+            Sync::run(mirrorOptions(root + "/src", root + "/dst"));
+        } catch (const Error &e) {
+            busy = e.code() == ErrorCode::Busy;
+        }
+        QVERIFY(busy);
+        // A dry run only reads: allowed.
+        Sync::Options dry = mirrorOptions(root + "/src", root + "/dst");
+        dry.dryRun = true;
+        QCOMPARE(Sync::run(dry).outcome, Sync::Outcome::Complete);
+        ::close(fd);
+        QCOMPARE(Sync::run(mirrorOptions(root + "/src", root + "/dst")).outcome, Sync::Outcome::Complete);
     }
 
     void cofferctlUsage()
