@@ -159,35 +159,21 @@ void CryptDevice::validate() const
     }
 }
 
-std::string CryptDevice::type() const
+namespace {
+std::string orEmpty(const char *s)
 {
-    const char *t = crypt_get_type(m_cd);
-    return t ? t : "";
-}
-
-std::string CryptDevice::uuid() const
-{
-    const char *u = crypt_get_uuid(m_cd);
-    return u ? u : "";
-}
-
-std::string CryptDevice::label() const
-{
-    const char *l = crypt_get_label(m_cd);
-    return l ? l : "";
-}
-
-std::string CryptDevice::subsystem() const
-{
-    const char *s = crypt_get_subsystem(m_cd);
     return s ? s : "";
 }
+} // namespace
+
+std::string CryptDevice::type() const { return orEmpty(crypt_get_type(m_cd)); }
+std::string CryptDevice::uuid() const { return orEmpty(crypt_get_uuid(m_cd)); }
+std::string CryptDevice::label() const { return orEmpty(crypt_get_label(m_cd)); }
+std::string CryptDevice::subsystem() const { return orEmpty(crypt_get_subsystem(m_cd)); }
 
 std::string CryptDevice::cipherSpec() const
 {
-    const char *c = crypt_get_cipher(m_cd);
-    const char *m = crypt_get_cipher_mode(m_cd);
-    return std::string(c ? c : "") + "-" + (m ? m : "");
+    return orEmpty(crypt_get_cipher(m_cd)) + "-" + orEmpty(crypt_get_cipher_mode(m_cd));
 }
 
 uint32_t CryptDevice::keyBits() const

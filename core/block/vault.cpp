@@ -168,6 +168,17 @@ std::string describeHolders(const std::vector<Holder> &hs)
     return s;
 }
 
+std::vector<int> activeKeyslots(const CryptDevice &cd)
+{
+    std::vector<int> out;
+    for (int s = 0; s < crypt_keyslot_max(crypt_get_type(cd.get())); ++s) {
+        crypt_keyslot_info ki = crypt_keyslot_status(cd.get(), s);
+        if (ki == CRYPT_SLOT_ACTIVE || ki == CRYPT_SLOT_ACTIVE_LAST)
+            out.push_back(s);
+    }
+    return out;
+}
+
 // Sets the backing file back to empty if creation fails half-way (it was empty before).
 struct TruncateGuard
 {
@@ -556,13 +567,7 @@ void removeKey(int backingFd, const SecretBuffer &secret)
     requireWritable(backingFd);
     CryptDevice cd = CryptDevice::load(fdPath(backingFd));
     int slot = cd.checkSecret(secret);
-    int active = 0;
-    for (int s = 0; s < crypt_keyslot_max(crypt_get_type(cd.get())); ++s) {
-        crypt_keyslot_info ki = crypt_keyslot_status(cd.get(), s);
-        if (ki == CRYPT_SLOT_ACTIVE || ki == CRYPT_SLOT_ACTIVE_LAST)
-            ++active;
-    }
-    if (active <= 1)
+    if (activeKeyslots(cd).size() <= 1)
         throw Error(ErrorCode::InvalidArgument,
                     "This is the vault's only key; removing it would lock the vault forever");
     int r = crypt_keyslot_destroy(cd.get(), slot);
@@ -582,11 +587,7 @@ HeaderInfo headerInfo(int backingFd)
     h.cipher = cd.cipherSpec();
     h.keyBits = cd.keyBits();
     h.sectorSize = cd.sectorSize();
-    for (int s = 0; s < crypt_keyslot_max(crypt_get_type(cd.get())); ++s) {
-        crypt_keyslot_info ki = crypt_keyslot_status(cd.get(), s);
-        if (ki == CRYPT_SLOT_ACTIVE || ki == CRYPT_SLOT_ACTIVE_LAST)
-            h.activeKeyslots.push_back(s);
-    }
+    h.activeKeyslots = activeKeyslots(cd);
     h.isCoffer = h.subsystem == subsystemName || h.label.rfind(labelPrefix, 0) == 0;
     return h;
 }

@@ -1,25 +1,15 @@
 # core/block in a real kernel (issue 3): a vault's whole life through coffer-blocktool (which
 # calls core/block as the helper will), every step checked against the kernel's own state
 # (sysfs, dmsetup, losetup, mountinfo), never against our bookkeeping.
-T=$COFFER_BUILD_DIR/tests/tools/coffer-blocktool
-PBKDF=(--pbkdf-memory 8192 --pbkdf-iterations 4)   # cheap, fixed key derivation for tests
+source "$COFFER_SOURCE_DIR/tests/vm/scenarios/block-common.inc"
 MP=/run/coffer/0/demo
 MARK=COFFER-KNOWN-PLAINTEXT-7f3a9c
 mkdir -p "$MP"
-[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd   # bash's <(...) needs it; devtmpfs lacks it
 printf 'correct horse battery' >pass
 printf 'wrong horse' >bad
 printf 'new staple' >pass2
 head -c 4096 /dev/urandom >key
 
-# expect_rc WANT CMD...: run CMD, fail unless it exits with WANT; its stderr goes to err.log.
-expect_rc() {
-    local want=$1 rc=0
-    shift
-    "$@" 2>err.log || rc=$?
-    [ "$rc" = "$want" ] || { cat err.log; vm_fail "expected exit $want, got $rc: $*"; }
-    cat err.log
-}
 field() { sed -n "s/^$1=//p" "$2"; }
 open_vault() { # FILE SECRETOPTS...
     local f=$1
@@ -168,7 +158,6 @@ check_sums "$MP" || vm_fail "data changed by online grow"
 close_vault
 
 vm_step "compatibility: Coffer's vault opens with stock cryptsetup open + mount"
-printf 'correct horse battery' >/dev/null
 cryptsetup open v.img stock --key-file pass2
 mkdir -p stockmnt && mount /dev/mapper/stock stockmnt
 check_sums "$SCRATCH/stockmnt" || vm_fail "data differs through stock cryptsetup"
@@ -178,7 +167,7 @@ vm_assert_nothing_attached
 vm_step "compatibility: a vault made by hand with the seed recipe opens through core/"
 truncate -s 64M seed.img
 loop=$(losetup --find --show seed.img)
-printf pw | cryptsetup luksFormat -q --pbkdf-memory 32768 --iter-time 100 "$loop" -
+printf pw | cryptsetup luksFormat -q --pbkdf argon2id --pbkdf-memory 8192 --pbkdf-force-iterations 4 "$loop" -
 printf pw | cryptsetup open "$loop" seed -
 mkfs.ext4 -q /dev/mapper/seed && mkdir -p seedmnt && mount /dev/mapper/seed seedmnt
 echo "seed data" >seedmnt/hello
@@ -191,7 +180,7 @@ close_vault
 
 vm_step "compatibility: a LUKS1 container (as Tomb makes them) opens too"
 truncate -s 64M luks1.img
-printf pw | cryptsetup luksFormat -q --type luks1 --iter-time 100 luks1.img -
+printf pw | cryptsetup luksFormat -q --type luks1 --pbkdf-force-iterations 1000 luks1.img -
 printf pw | cryptsetup open luks1.img l1 -
 mkfs.ext4 -q /dev/mapper/l1 && mount /dev/mapper/l1 seedmnt && echo luks1 >seedmnt/hello
 umount seedmnt && cryptsetup close l1

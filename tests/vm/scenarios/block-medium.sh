@@ -1,13 +1,10 @@
 # core/block's medium checks on real vfat and exfat filesystems (the host kernel has neither):
 # FAT32's 4 GiB file limit, the "cannot be sparse" warning, free space; and a vault on each
 # works end to end.
-T=$COFFER_BUILD_DIR/tests/tools/coffer-blocktool
-PBKDF=(--pbkdf-memory 8192 --pbkdf-iterations 4)
+source "$COFFER_SOURCE_DIR/tests/vm/scenarios/block-common.inc"
 MP=/run/coffer/0/medium
 mkdir -p "$MP" /mnt/vfat /mnt/exfat
 printf 'medium pass' >pass
-
-[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd   # bash's <(...) needs it; devtmpfs lacks it
 
 # The sticks themselves are loop-mounted here, so "nothing attached" means: no dm device, no
 # loop device over a vault file, nothing mounted on the vault's mount point.
@@ -21,13 +18,6 @@ assert_no_vault_attached() {
         || { vm_attached_state; vm_fail "a vault is still attached"; }
 }
 
-expect_rc() {
-    local want=$1 rc=0
-    shift
-    "$@" 2>err.log || rc=$?
-    [ "$rc" = "$want" ] || { cat err.log; vm_fail "expected exit $want, got $rc: $*"; }
-    cat err.log
-}
 
 vm_step "vfat: a 5 GiB vault is refused before anything is written"
 truncate -s 1G vfat.img && mkfs.vfat -F 32 -n STICK vfat.img >/dev/null
