@@ -296,6 +296,20 @@ private slots:
         QCOMPARE(codeOf([&] { Vault::checkPassphrase(fd.get(), m_wrong); }), ErrorCode::BadPassphrase);
     }
 
+    void mediumOfARealFile()
+    {
+        UniqueFd fd = newFile("medium.img", 0);
+        Vault::MediumInfo m = Vault::checkMedium(fd.get(), 64 << 20);
+        QVERIFY(!m.fsType.empty());
+        QVERIFY(m.freeBytes >= (64u << 20));
+        QCOMPARE(codeOf([&] { Vault::checkMedium(fd.get(), m.freeBytes + (1ull << 30)); }), ErrorCode::NoSpace);
+        // No device-mapper here: nothing of ours can be open, and nothing to clean up.
+        if (::access("/dev/mapper/control", F_OK) != 0) {
+            QVERIFY(Vault::listOpen().empty());
+            QVERIFY(Vault::cleanupStale().empty());
+        }
+    }
+
     void kernelCiphersAreListed()
     {
         auto c = Vault::availableCiphers();
