@@ -97,6 +97,7 @@ struct Job
     UniqueFd prevRoot;  // snapshot: snapshots/<previous>/<name>
     bool writeManifest = true;
     bool manifestChanged = true;
+    bool manifestUnflushed = false; // the last run's manifest was written without a syncfs
     std::unordered_map<uint64_t, uint32_t> leaders; // hard links: (device, inode) -> first member
 };
 
@@ -413,7 +414,7 @@ bool Engine::validateDirs(Job &job, const Tree &t, uint32_t dir, std::string &re
 
 bool Engine::loadManifest(Job &job)
 {
-    if (!m_opt.useManifest || !m_meta)
+    if (!m_meta)
         return false;
     const int rootFd = m_opt.mode == Mode::Mirror ? job.dstRoot.get() : job.prevRoot.get();
     if (rootFd < 0)
@@ -431,7 +432,9 @@ bool Engine::loadManifest(Job &job)
         std::string rel;
         ok = validateDirs(job, job.dst, 0, rel);
     }
-    if (!ok) {
+    job.manifestUnflushed = ok && !h.unflushedBootId.empty();
+    if (!ok || !m_opt.useManifest) {
+        // useManifest == false: compare both sides (a new manifest is still written).
         job.dst = Tree();
         return false;
     }
@@ -1473,6 +1476,9 @@ Result Engine::run()
         // The manifest only needs rewriting if something differs from what it says.
         job.manifestChanged = !job.fromManifest || (root.flags & (FlagSubtreeDirty | FlagMetaDirty | FlagCheckXattr))
             || root.action != Action::None;
+        // A durable run makes an unflushed run's results durable too, and says so in the manifest.
+        if (m_opt.durable && job.manifestUnflushed)
+            job.manifestChanged = true;
         if (!job.manifestChanged) {
             for (uint32_t i = 1; i < job.src.nodes.size() && !job.manifestChanged; ++i) {
                 const Node &n = job.src.nodes[i];
@@ -1596,7 +1602,7 @@ Result Engine::run()
 
     // The manifests: only after a complete run (a partial one leaves the destination to be
     // compared on both sides next time, which is always right).
-    if (!m_partial && m_opt.useManifest) {
+    if (!m_partial) {
         bool any = false;
         for (Job &job : m_jobs) {
             if (!job.manifestChanged && mirror)

@@ -61,7 +61,7 @@ struct Options
                            // back every file written and compare it with its source
     bool xattrs = true;    // copy user.* extended attributes where both sides support them
     bool durable = true;   // one syncfs + directory fsyncs at the end before reporting success
-    bool useManifest = true; // false: always compare both sides (tests, benchmarks)
+    bool useManifest = true; // false: compare both sides (the new manifest is still written)
     Retention retention;   // snapshot mode only
     // Minimum time between two progress callbacks within a phase (phase changes always report).
     int progressIntervalMs = 100;
