@@ -266,8 +266,9 @@ void Manager::finishJob(Job *job, const std::optional<Error> &error, const QStri
     job->finish(error, note);
     log(QStringLiteral("%1 %2 finished: %3").arg(job->operation(), job->path(),
         error ? QString::fromStdString(error->message()) : QStringLiteral("ok")));
-    // Keep it a while for clients that ask after the signal went out.
-    QTimer::singleShot(60 * 1000, this, [this, job] {
+    // Keep it a while for clients that ask after the signal went out (it does not keep the
+    // helper from exiting when idle).
+    QTimer::singleShot(5 * 60 * 1000, this, [this, job] {
         m_bus.unregisterObject(job->path());
         m_jobs.remove(job->path());
         job->deleteLater();

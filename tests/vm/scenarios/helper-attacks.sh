@@ -148,8 +148,19 @@ vm_wait_until 10 sh -c '! pgrep -u alice -x coffer-helper' || vm_fail "the sync 
 vm_as alice cofferctl status | tee /var/tmp/status
 grep -q "$mp" /var/tmp/status || vm_fail "restarted helper did not adopt the mounted vault"
 grep -q "adopted" /var/log/coffer-helper.log || vm_fail "no adoption in the log"
+
+vm_step "Ctrl-C on cofferctl sync cancels the job (exit 7)"
+head -c 150M /dev/urandom >$A/data/big2 && chown alice:alice $A/data/big2
+vm_as alice cofferctl sync $A/v.img --source $A/data >/var/tmp/sync2 2>&1 & sp=$!
+vm_wait_until 60 pgrep -u alice -x coffer-helper || vm_fail "no sync child running as alice"
+kill -INT $sp
+set +e; wait $sp; rc=$?; set -e
+cat /var/tmp/sync2
+[ "$rc" = 7 ] || vm_fail "cancelled sync gave exit $rc, not 7"
+vm_wait_until 30 sh -c '! pgrep -u alice -x coffer-helper' || vm_fail "the sync child outlived the cancel"
 vm_as alice cofferctl sync $A/v.img --source $A/data
 cmp $A/data/big $mp/current/data/big || vm_fail "sync after restart incomplete"
+cmp $A/data/big2 $mp/current/data/big2 || vm_fail "sync after the cancel incomplete"
 vm_as alice cofferctl lock $A/v.img
 vm_assert_nothing_attached
 

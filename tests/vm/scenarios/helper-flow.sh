@@ -41,12 +41,14 @@ helper_gone || vm_fail "the helper runs before anyone called it"
 
 printf %s "$PASS" >/home/alice/pw
 printf '%s\n' "$PASS" >/var/tmp/pass-pattern
+printf %s "new-passphrase-7c2e" >/home/alice/pw2
+echo "new-passphrase-7c2e" >>/var/tmp/pass-pattern
 printf 'wrong-passphrase' >/home/alice/wrong
 mkdir -p /home/alice/data/sub
 echo "ssh key material" >/home/alice/data/id_ed25519
 head -c 300000 /dev/urandom >/home/alice/data/sub/blob
 chown -R alice:alice /home/alice
-chmod 600 /home/alice/pw
+chmod 600 /home/alice/pw /home/alice/pw2
 A=/home/alice
 ALICE_UID=$(id -u alice)
 
@@ -115,7 +117,14 @@ denied() {
 }
 MGR=(/org/coffer/Helper1 org.coffer.Helper1.Manager)
 VLT=("$vault" org.coffer.Helper1.Vault)
-denied "$job" org.coffer.Helper1.Job Cancel ''   # first: a finished job lingers only a minute
+denied "$job" org.coffer.Helper1.Job Cancel ''   # first, while the job is surely still there
+job_finished() {
+    [ "$(busctl --system get-property org.coffer.Helper1 "$job" org.coffer.Helper1.Job Finished)" = "b true" ]
+}
+vm_wait_until 120 job_finished || vm_fail "alice's sync job did not finish"
+[ "$(busctl --system get-property org.coffer.Helper1 "$job" org.coffer.Helper1.Job Success)" = "b true" ] \
+    || vm_fail "alice's sync job failed (or mallory cancelled it)"
+
 denied "${MGR[@]}" CreateVault 'htha{sv}' fd:$M/new.img t:67108864 pipe:x 'dict:{}'
 denied "${MGR[@]}" Unlock 'hha{sv}' fd:$M/m.img pipe:x 'dict:{}'
 denied "${MGR[@]}" ListVaults ''
@@ -132,24 +141,30 @@ denied "${VLT[@]}" Resize th t:134217728 pipe:a
 [ ! -s $M/new.img ] || vm_fail "mallory's CreateVault wrote something"
 cmp $A/data/sub/blob "$mp/current/data/sub/blob" || vm_fail "alice's data changed"
 
-job_finished() {
-    [ "$(busctl --system get-property org.coffer.Helper1 "$job" org.coffer.Helper1.Job Finished)" = "b true" ]
-}
-vm_wait_until 120 job_finished || vm_fail "alice's sync job did not finish"
-[ "$(busctl --system get-property org.coffer.Helper1 "$job" org.coffer.Helper1.Job Success)" = "b true" ] \
-    || vm_fail "alice's sync job failed (or mallory cancelled it)"
-
 vm_step "alice adds a key file, backs up the header, locks; sync --lock-after unlocks and locks"
 head -c 64 /dev/urandom >$A/key.bin && chown alice:alice $A/key.bin
 vm_as alice cofferctl add-key $A/v.img --keyfile $A/key.bin --passphrase-file $A/pw
 vm_as alice cofferctl header-backup $A/v.img $A/header.bak
 cryptsetup isLuks $A/header.bak || vm_fail "header backup is not a LUKS header"
+
+vm_step "alice changes the passphrase and grows the vault, both through the helper"
+vm_as alice cofferctl passwd $A/v.img --passphrase-file $A/pw --new-passphrase-file $A/pw2
+vm_as alice cofferctl resize $A/v.img --size 96M --passphrase-file $A/pw2
+size=$(vm_as alice cofferctl status --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["vaults"][0]["size"])')
+[ "$size" -gt $((64 << 20)) ] || vm_fail "the vault did not grow (size $size)"
+[ "$(stat -c %s $A/v.img)" = $((96 << 20)) ] || vm_fail "the backing file is not 96 MiB"
+cmp $A/data/sub/blob "$mp/current/data/sub/blob" || vm_fail "data changed by the resize"
 vm_as alice cofferctl lock $A/v.img
 vm_assert_nothing_attached
 echo "changed after the lock" >$A/data/new-file && chown alice:alice $A/data/new-file
 vm_as alice cofferctl sync $A/v.img --source $A/data --lock-after --keyfile $A/key.bin
 vm_assert_nothing_attached
-mp=$(vm_as alice cofferctl unlock $A/v.img --keyfile $A/key.bin)
+set +e
+vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw
+rc=$?
+set -e
+[ "$rc" = 4 ] || vm_fail "the old passphrase gave exit $rc, not 4"
+mp=$(vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw2)
 cmp $A/data/new-file "$mp/current/data/new-file" || vm_fail "the key-file sync did not land"
 vm_as alice cofferctl lock --all
 vm_assert_nothing_attached
