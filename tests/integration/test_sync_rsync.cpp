@@ -179,6 +179,11 @@ private slots:
         ::mkdir((ref + "/build").c_str(), 0755);
         writeFile(ref + "/build/old", "old");
         writeFile(ref + "/old.tmp", "old");
+        // The same times on both sides (created a clock tick apart, they could differ).
+        const struct timespec t[2] = {{1600000000, 1}, {1600000000, 2}};
+        for (const std::string &d : {ours + "/current/src", ref})
+            for (const char *p : {"/build/old", "/old.tmp", "/build"})
+                QVERIFY(::utimensat(AT_FDCWD, (d + p).c_str(), t, 0) == 0);
         const Sync::Result r = Sync::run(opt);
         QCOMPARE(r.outcome, Sync::Outcome::Complete);
         QCOMPARE(runRsync(src, ref, rsyncArgs), 0);
