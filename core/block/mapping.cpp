@@ -9,7 +9,6 @@
 #include <cerrno>
 #include <cstdarg>
 #include <memory>
-#include <mutex>
 
 namespace Coffer {
 
@@ -24,10 +23,11 @@ void dmLog(int level, const char *, int, int dmErrno, const char *, ...)
         t_dmErrno = dmErrno;
 }
 
+// Again before every task: libcryptsetup puts libdevmapper's default (stderr) logger back when
+// it releases its own dm backend.
 void setupDm()
 {
-    static std::once_flag once;
-    std::call_once(once, [] { dm_log_with_errno_init(dmLog); });
+    dm_log_with_errno_init(dmLog);
 }
 
 struct TaskDeleter
