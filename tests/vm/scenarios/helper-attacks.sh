@@ -153,7 +153,8 @@ vm_step "Ctrl-C on cofferctl sync cancels the job (exit 7)"
 head -c 150M /dev/urandom >$A/data/big2 && chown alice:alice $A/data/big2
 vm_as alice cofferctl sync $A/v.img --source $A/data >/var/tmp/sync2 2>&1 & sp=$!
 vm_wait_until 60 pgrep -u alice -x coffer-helper || vm_fail "no sync child running as alice"
-kill -INT $sp
+# $sp is the backgrounded subshell (which ignores SIGINT): signal cofferctl itself.
+kill -INT "$(pgrep -u alice -x cofferctl)"
 set +e; wait $sp; rc=$?; set -e
 cat /var/tmp/sync2
 [ "$rc" = 7 ] || vm_fail "cancelled sync gave exit $rc, not 7"
