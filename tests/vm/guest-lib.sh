@@ -40,6 +40,8 @@ vm_boot_setup() {
         modprobe "$m" 2>/dev/null || echo "vm: module $m not loaded"
     done
     hostname coffer-vm
+    # devtmpfs has no /dev/fd, and bash's <(...) needs it.
+    [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
     SCRATCH=/var/tmp/scenario
     mkdir -p "$SCRATCH"
     export SCRATCH
