@@ -122,7 +122,7 @@ vm_as alice $HC "$CALL" "${MGR[@]}" ListVaults '' | grep -q '^OK' || vm_fail "he
 vm_step "two clients on one vault: one unlocks, the other gets Busy"
 vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw >/var/tmp/u1 2>&1 & p1=$!
 vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw >/var/tmp/u2 2>&1 & p2=$!
-set +e; wait $p1; r1=$?; wait $p2; r2=$?; set -e
+r1=0; r2=0; wait $p1 || r1=$?; wait $p2 || r2=$?
 echo "  exits: $r1 $r2"; cat /var/tmp/u1 /var/tmp/u2
 { [ "$r1" = 0 ] && [ "$r2" = 6 ]; } || { [ "$r1" = 6 ] && [ "$r2" = 0 ]; } || vm_fail "two unlocks: exits $r1 and $r2"
 mp=/run/coffer/$(id -u alice)/keys
@@ -137,13 +137,11 @@ vm_as alice cofferctl sync $A/v.img --source $A/data >/var/tmp/sync1 2>&1 & sp=$
 vm_wait_until 60 pgrep -u alice -x coffer-helper || vm_fail "no sync child running as alice"
 grep -q "Uid:.*$(id -u alice)" /proc/$(pgrep -u alice -x coffer-helper | head -1)/status || vm_fail "child not alice"
 grep -q 'NoNewPrivs:.*1' /proc/$(pgrep -u alice -x coffer-helper | head -1)/status || vm_fail "child without no_new_privs"
-set +e
-out=$(vm_as alice cofferctl lock $A/v.img 2>&1); rc=$?
-set -e
+rc=0; out=$(vm_as alice cofferctl lock $A/v.img 2>&1) || rc=$?
 echo "  lock during sync: exit $rc: $out"
 [ "$rc" = 6 ] || vm_fail "lock during a sync gave exit $rc, not 6 (Busy)"
 kill -9 "$(helper_pid)"
-set +e; wait $sp; echo "  cofferctl sync after the kill: exit $?"; set -e
+rc=0; wait $sp || rc=$?; echo "  cofferctl sync after the kill: exit $rc"
 vm_wait_until 10 sh -c '! pgrep -u alice -x coffer-helper' || vm_fail "the sync child outlived the helper"
 vm_as alice cofferctl status | tee /var/tmp/status
 grep -q "$mp" /var/tmp/status || vm_fail "restarted helper did not adopt the mounted vault"
@@ -155,7 +153,7 @@ vm_as alice cofferctl sync $A/v.img --source $A/data >/var/tmp/sync2 2>&1 & sp=$
 vm_wait_until 60 pgrep -u alice -x coffer-helper || vm_fail "no sync child running as alice"
 # $sp is the backgrounded subshell (which ignores SIGINT): signal cofferctl itself.
 kill -INT "$(pgrep -u alice -x cofferctl)"
-set +e; wait $sp; rc=$?; set -e
+rc=0; wait $sp || rc=$?
 cat /var/tmp/sync2
 [ "$rc" = 7 ] || vm_fail "cancelled sync gave exit $rc, not 7"
 vm_wait_until 30 sh -c '! pgrep -u alice -x coffer-helper' || vm_fail "the sync child outlived the cancel"
@@ -171,7 +169,7 @@ vm_as alice cofferctl create $A/slow.img --size 64M --name slow --passphrase-fil
 vm_as alice cofferctl unlock $A/slow.img --passphrase-file $A/pw >/var/tmp/u3 2>&1 & up=$!
 vm_wait_until 60 sh -c 'grep -qs "\"opening\"" /run/coffer/state/*.json' || vm_fail "unlock never started"
 kill -9 "$(helper_pid)"
-set +e; wait $up; echo "  cofferctl unlock after the kill: exit $?"; set -e
+rc=0; wait $up || rc=$?; echo "  cofferctl unlock after the kill: exit $rc"
 vm_as alice cofferctl status
 vm_assert_nothing_attached 20
 [ -z "$(ls /run/coffer/state/ 2>/dev/null)" ] || vm_fail "stale state left: $(ls /run/coffer/state)"
