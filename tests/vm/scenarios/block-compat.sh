@@ -2,26 +2,7 @@
 # tools (cryptsetup open + mount; the seed's manual recipe; LUKS1 as Tomb makes it), and a
 # process killed in the middle of create and of open, checked against the kernel's state.
 source "$COFFER_SOURCE_DIR/tests/vm/scenarios/block-common.inc"
-MP=/run/coffer/0/demo
-MARK=COFFER-KNOWN-PLAINTEXT-7f3a9c
-mkdir -p "$MP"
-printf 'correct horse battery' >pass
-printf 'wrong horse' >bad
-printf 'new staple' >pass2
-head -c 4096 /dev/urandom >key
-
-field() { sed -n "s/^$1=//p" "$2"; }
-open_vault() { # FILE SECRETOPTS...
-    local f=$1
-    shift
-    "$T" open "$f" "$MP" "$@" >open.out || { cat open.out; vm_fail "open $f failed"; }
-    UUID=$(field uuid open.out)
-    MAPPER=coffer-$UUID
-    LOOP=$(field loop open.out)
-}
-# check_sums DIR: the files written at the start are in DIR, byte for byte.
-check_sums() { sed "s|MP|$1|" sums >sums.now && sha256sum --quiet -c sums.now; }
-close_vault() { "$T" close "$MP" "$@"; vm_assert_nothing_attached; }
+vault_fixture
 
 vm_step "a vault made by core/ with known files"
 : >v.img

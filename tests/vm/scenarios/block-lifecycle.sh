@@ -2,26 +2,7 @@
 # calls core/block as the helper will), every step checked against the kernel's own state
 # (sysfs, dmsetup, losetup, mountinfo), never against our bookkeeping.
 source "$COFFER_SOURCE_DIR/tests/vm/scenarios/block-common.inc"
-MP=/run/coffer/0/demo
-MARK=COFFER-KNOWN-PLAINTEXT-7f3a9c
-mkdir -p "$MP"
-printf 'correct horse battery' >pass
-printf 'wrong horse' >bad
-printf 'new staple' >pass2
-head -c 4096 /dev/urandom >key
-
-field() { sed -n "s/^$1=//p" "$2"; }
-open_vault() { # FILE SECRETOPTS...
-    local f=$1
-    shift
-    "$T" open "$f" "$MP" "$@" >open.out || { cat open.out; vm_fail "open $f failed"; }
-    UUID=$(field uuid open.out)
-    MAPPER=coffer-$UUID
-    LOOP=$(field loop open.out)
-}
-# check_sums DIR: the files written at the start are in DIR, byte for byte.
-check_sums() { sed "s|MP|$1|" sums >sums.now && sha256sum --quiet -c sums.now; }
-close_vault() { "$T" close "$MP" "$@"; vm_assert_nothing_attached; }
+vault_fixture
 
 vm_step "create a 256 MiB vault (passphrase in slot 0, key file in slot 1, root owned by 1000:1000)"
 : >v.img
