@@ -200,6 +200,19 @@ void Manager::runWorker(std::function<void()> work, std::function<void(std::opti
     }).detach();
 }
 
+std::function<void(std::optional<Error>)> Manager::replyWhenDone(QPointer<VaultObject> vault,
+                                                                 const Caller &caller)
+{
+    return [this, vault, caller](std::optional<Error> error) {
+        if (vault)
+            vault->busyWith.clear();
+        if (error)
+            sendError(caller.message, *error);
+        else
+            sendReply(caller.message);
+    };
+}
+
 void Manager::sendReply(const QDBusMessage &msg, const QList<QVariant> &args)
 {
     m_bus.send(msg.createReply(args));
@@ -755,14 +768,7 @@ void Manager::vaultKeys(VaultObject *vault, const QDBusMessage &msg, KeyOp op,
                 case KeyOp::BackupHeader: Vault::backupHeader(headerFd, out->get()); break;
                 }
             },
-            [this, guard, caller](std::optional<Error> error) {
-                if (guard)
-                    guard->busyWith.clear();
-                if (error)
-                    sendError(caller.message, *error);
-                else
-                    sendReply(caller.message);
-            });
+            replyWhenDone(guard, caller));
     });
 }
 
@@ -783,14 +789,7 @@ void Manager::vaultResize(VaultObject *vault, const QDBusMessage &msg, qulonglon
         auto open = std::make_shared<Vault::OpenVault>(guard->open());
         runWorker(
             [headerFd, size, secret, open] { Vault::grow(headerFd, size, *secret, open.get()); },
-            [this, guard, caller](std::optional<Error> error) {
-                if (guard)
-                    guard->busyWith.clear();
-                if (error)
-                    sendError(caller.message, *error);
-                else
-                    sendReply(caller.message);
-            });
+            replyWhenDone(guard, caller));
     });
 }
 

@@ -13,6 +13,7 @@
 #include <QDBusUnixFileDescriptor>
 #include <QMap>
 #include <QObject>
+#include <QPointer>
 #include <QSet>
 #include <QTimer>
 #include <QVariantMap>
@@ -102,6 +103,9 @@ private:
     void runWorker(std::function<void()> work, std::function<void(std::optional<Error>)> done);
     void sendReply(const QDBusMessage &msg, const QList<QVariant> &args = {});
     void sendError(const QDBusMessage &msg, const Error &error);
+    // The done() of a vault method's worker: frees the vault for the next operation, then replies.
+    std::function<void(std::optional<Error>)> replyWhenDone(QPointer<VaultObject> vault,
+                                                            const Caller &caller);
 
     int openVaultsOf(uid_t uid) const;
     int runningJobsOf(uid_t uid) const;
