@@ -51,20 +51,6 @@ std::string printable(std::string_view s, size_t max)
     return out;
 }
 
-std::string human(uint64_t bytes)
-{
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = double(bytes);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-    return buf;
-}
-
 bool parseCount(const char *text, int &out)
 {
     char *end = nullptr;
@@ -108,8 +94,8 @@ public:
             const double rate = secs > 0.2 ? double(p.bytesDone) / secs : 0;
             std::snprintf(buf, sizeof buf, "Copying: %llu/%llu items, %s/%s, %s/s",
                           (unsigned long long)p.filesDone, (unsigned long long)p.filesTotal,
-                          human(p.bytesDone).c_str(), human(p.bytesTotal).c_str(),
-                          human(uint64_t(rate)).c_str());
+                          humanBytes(p.bytesDone).c_str(), humanBytes(p.bytesTotal).c_str(),
+                          humanBytes(uint64_t(rate)).c_str());
             break;
         }
         case Sync::Phase::Delete:
@@ -276,14 +262,14 @@ int runSync(int argc, char **argv)
                     : item.action == Sync::PlanAction::Metadata        ? '*'
                                                                        : '-';
                 std::printf("%c %c %s%s\n", mark, item.type, printable(item.path, 4096).c_str(),
-                            item.bytes ? ("  (" + human(item.bytes) + ")").c_str() : "");
+                            item.bytes ? ("  (" + humanBytes(item.bytes) + ")").c_str() : "");
             }
             std::printf("Dry run: %llu to add, %llu to update, %llu metadata only, %llu to delete, "
                         "%llu unchanged.\n%s to write, %s to free, %s free on the destination: %s.\n",
                         (unsigned long long)p.added, (unsigned long long)p.updated,
                         (unsigned long long)p.metadataOnly, (unsigned long long)p.deleted,
-                        (unsigned long long)p.unchanged, human(p.bytesToWrite).c_str(),
-                        human(p.bytesToDelete).c_str(), human(p.bytesFree).c_str(),
+                        (unsigned long long)p.unchanged, humanBytes(p.bytesToWrite).c_str(),
+                        humanBytes(p.bytesToDelete).c_str(), humanBytes(p.bytesFree).c_str(),
                         p.fits ? "it fits" : "it does NOT fit");
         } else {
             std::printf("Sync %s%s: %llu scanned, %llu copied (%s), %llu linked, %llu updated, "
@@ -291,7 +277,7 @@ int runSync(int argc, char **argv)
                         std::string(Sync::outcomeName(result.outcome)).c_str(),
                         result.snapshot.empty() ? "" : (" (snapshot " + result.snapshot + ")").c_str(),
                         (unsigned long long)result.filesScanned, (unsigned long long)result.filesCopied,
-                        human(result.bytesCopied).c_str(), (unsigned long long)result.filesLinked,
+                        humanBytes(result.bytesCopied).c_str(), (unsigned long long)result.filesLinked,
                         (unsigned long long)result.itemsUpdated, (unsigned long long)result.filesDeleted,
                         result.outcome == Sync::Outcome::Cancelled ? ""
                             : result.durable                       ? "; on disk"

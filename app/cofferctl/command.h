@@ -2,6 +2,8 @@
 
 #include "error.h"
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +37,9 @@ int exitCodeFor(ErrorCode code);
 
 // Usage error: prints "cofferctl <command>: <message>" and a hint; returns ExitCode::Usage.
 int usageError(std::string_view command, std::string_view message);
+
+// "1.5 MiB": a byte count for people (powers of 1024).
+std::string humanBytes(uint64_t bytes);
 
 } // namespace Coffer::Ctl
 

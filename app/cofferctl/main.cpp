@@ -34,6 +34,20 @@ int exitCodeFor(ErrorCode code)
     return ExitCode::Failed;
 }
 
+std::string humanBytes(uint64_t bytes)
+{
+    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = double(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+    return buf;
+}
+
 int usageError(std::string_view command, std::string_view message)
 {
     std::fprintf(stderr, "cofferctl %.*s: %.*s\nTry 'cofferctl help'.\n", int(command.size()),

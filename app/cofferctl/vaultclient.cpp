@@ -83,18 +83,6 @@ void onInterrupt(int)
     (void)!::write(g_interruptPipe[1], &c, 1);
 }
 
-std::string human(double bytes)
-{
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (bytes >= 1024 && u < 4) {
-        bytes /= 1024;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-    return buf;
-}
 
 } // namespace
 
@@ -264,8 +252,8 @@ int waitForJob(const QString &jobPath, const char *what, bool json)
             line += " " + std::to_string(state.props.value(QStringLiteral("FilesDone")).toULongLong()) + "/"
                     + std::to_string(filesTotal) + " files";
         if (bytesTotal)
-            line += " " + human(double(state.props.value(QStringLiteral("BytesDone")).toULongLong())) + "/"
-                    + human(double(bytesTotal));
+            line += " " + humanBytes(state.props.value(QStringLiteral("BytesDone")).toULongLong()) + "/"
+                    + humanBytes(bytesTotal);
         std::string item = state.props.value(QStringLiteral("CurrentItem")).toString().toStdString();
         for (char &c : item)
             if (static_cast<unsigned char>(c) < 0x20)
