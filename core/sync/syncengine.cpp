@@ -1,6 +1,7 @@
 #include "sync/syncengine.h"
 
 #include "block/uniquefd.h"
+#include "sync/earlywriteback.h"
 #include "sync/exclude.h"
 #include "sync/fsops.h"
 #include "sync/tree.h"
@@ -19,6 +20,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <unordered_map>
 
 // How a run goes (see syncengine.h for the layout):
@@ -202,6 +204,7 @@ private:
     UniqueFd m_area; // current/ or snapshots/
     std::string m_snapshot, m_partialName, m_prevSnapshot;
     std::vector<std::string> m_snapshots;
+    std::unique_ptr<EarlyWriteback> m_writeback; // durable runs only, while executing
 };
 
 void Engine::report(Phase phase, const Job *job, uint32_t idx, bool force)
@@ -821,7 +824,6 @@ bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
         n.flags |= FlagFailed;
         return false;
     }
-    const uint64_t planned = n.size;
     for (int attempt = 0;; ++attempt) {
         TempName tmp(dstFd, m_tmpCounter);
         UniqueFd out;
@@ -920,9 +922,10 @@ bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
     n.uid = st.st_uid;
     n.gid = st.st_gid;
     n.flags |= FlagRewritten;
+    if (m_writeback)
+        m_writeback->wrote(n.size);
     ++m_result.filesCopied;
     ++m_progress.filesDone;
-    (void)planned;
     return true;
 }
 
@@ -1449,7 +1452,6 @@ Result Engine::run()
 
     // Plan.
     m_progress.filesDone = 0;
-    uint64_t blocksNeeded = 0;
     for (Job &job : m_jobs) {
         Node &root = job.src.nodes[0];
         std::string rel;
@@ -1487,7 +1489,6 @@ Result Engine::run()
             }
         }
     }
-    (void)blocksNeeded;
     struct statvfs vfs;
     if (::fstatvfs(m_dest.get(), &vfs) == 0)
         m_result.plan.bytesFree = uint64_t(vfs.f_bavail) * vfs.f_frsize;
@@ -1509,6 +1510,8 @@ Result Engine::run()
     try {
         if (!mirror)
             snapDir = makeDirAt(m_area.get(), m_partialName, 0755, "the new snapshot");
+        if (m_opt.durable)
+            m_writeback = std::make_unique<EarlyWriteback>(m_dest.get());
         m_progress.filesDone = 0;
         m_progress.bytesDone = 0;
         report(Phase::Copy, nullptr, NoNode, true);
@@ -1577,6 +1580,7 @@ Result Engine::run()
     }
 
     // Flush: one syncfs for everything written, then the directories we own.
+    m_writeback.reset();
     report(Phase::Flush, nullptr, NoNode, true);
     // Also when only the manifest changes: the data it describes may come from an unflushed run.
     const bool anyManifest = std::any_of(m_jobs.begin(), m_jobs.end(),
