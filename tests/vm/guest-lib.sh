@@ -35,9 +35,13 @@ vm_wait_host() {
 }
 
 vm_boot_setup() {
-    # One modprobe for all: each process start costs a lot under software emulation.
-    modprobe -a loop dm_mod dm_crypt ext4 xhci_pci usb_storage sd_mod vfat exfat \
-        || echo "vm: some kernel modules did not load"
+    # Few modprobes: each process start costs a lot under software emulation. What every
+    # scenario needs first is loaded now (dm-crypt's ciphers too, or the first table load waits
+    # for the kernel to load them); the rest, about 3 s of module loading, goes on in the
+    # background: a mount loads ext4 itself if it is not there yet, and USB sticks appear in
+    # /dev once their drivers are in, which scenarios already wait for.
+    modprobe -a loop dm_mod dm_crypt xts aesni_intel || echo "vm: some kernel modules did not load"
+    { modprobe -a ext4 xhci_pci usb_storage sd_mod vfat exfat || echo "vm: some kernel modules did not load"; } &
     hostname coffer-vm
     # devtmpfs has no /dev/fd, and bash's <(...) needs it.
     [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
@@ -88,7 +92,16 @@ vm_start_dbus() {
 }
 
 vm_start_polkitd() {
+    vm_launch_polkitd
+    vm_wait_polkitd
+}
+
+# The two halves of vm_start_polkitd, for a scenario with other work to do while polkitd starts.
+vm_launch_polkitd() {
     /usr/lib/polkit-1/polkitd --no-debug >/var/log/polkitd.log 2>&1 &
+}
+
+vm_wait_polkitd() {
     vm_wait_until 30 vm_bus_has_name org.freedesktop.PolicyKit1 \
         || { cat /var/log/polkitd.log; vm_fail "polkitd did not come up"; }
 }
@@ -117,11 +130,12 @@ vm_as() {
         setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
 }
 
-# Installs the build tree into the guest's /usr as a package would, plus polkit rules for the
-# test users. Call it before starting the daemons, or they are told to reload.
+# Installs the build tree into the guest's /usr as a package would (vm-run staged it in
+# /vmshare/install), plus polkit rules for the test users. Call it before starting the daemons,
+# or they are told to reload.
 vm_install_coffer() {
-    cmake --install "$COFFER_BUILD_DIR" --prefix /usr >/var/log/coffer-install.log \
-        || { cat /var/log/coffer-install.log; vm_fail "cmake --install of $COFFER_BUILD_DIR failed"; }
+    [ -d /vmshare/install/usr ] || vm_fail "nothing staged in /vmshare/install: is $COFFER_BUILD_DIR built?"
+    cp -a /vmshare/install/. /
     mkdir -p "$(dirname "$TEST_POLKIT_RULES")"
     cat >"$TEST_POLKIT_RULES" <<'RULES'
 // Test users: alice may act on her own vaults, mallory on nothing.
