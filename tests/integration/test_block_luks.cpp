@@ -7,6 +7,7 @@
 #include "block/vault.h"
 #include "block/vaultinternal.h"
 #include "error.h"
+#include "testerror.h"
 
 #include <QCryptographicHash>
 #include <QTemporaryDir>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 using namespace Coffer;
+using Coffer::Test::codeOf;
 
 namespace {
 
@@ -38,16 +40,6 @@ QByteArray readAll(int fd)
     if (::pread(fd, out.data(), out.size(), 0) != out.size())
         return {};
     return out;
-}
-
-ErrorCode codeOf(const std::function<void()> &f)
-{
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.code();
-    }
-    return ErrorCode(-1);
 }
 
 std::string messageOf(const std::function<void()> &f)

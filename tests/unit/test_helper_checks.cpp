@@ -3,6 +3,7 @@
 #include "callerchecks.h"
 #include "block/uniquefd.h"
 #include "runtimestate.h"
+#include "testerror.h"
 
 #include <QDBusUnixFileDescriptor>
 #include <QTemporaryDir>
@@ -15,19 +16,9 @@
 
 using namespace Coffer;
 using namespace Coffer::Helper;
+using Coffer::Test::codeOf;
 
 namespace {
-
-template<typename F>
-ErrorCode codeOf(F &&f)
-{
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.code();
-    }
-    return ErrorCode(-1);
-}
 
 UniqueFd openFile(const QString &path, int flags, mode_t mode = 0600)
 {

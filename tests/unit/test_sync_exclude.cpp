@@ -4,22 +4,12 @@
 #include "error.h"
 #include "sync/exclude.h"
 
+#include "testerror.h"
+
 #include <QTest>
 
 using namespace Coffer::Sync;
 
-namespace {
-template<typename F>
-bool throwsError(F f)
-{
-    try {
-        f();
-    } catch (const Coffer::Error &) {
-        return true;
-    }
-    return false;
-}
-} // namespace
 
 class TestSyncExclude : public QObject
 {
@@ -88,8 +78,8 @@ private slots:
 
     void badPatterns()
     {
-        QVERIFY(throwsError([] { ExcludeRules({""}); }));
-        QVERIFY(throwsError([] { ExcludeRules({"/"}); }));
+        QVERIFY(Coffer::Test::throwsError([] { ExcludeRules({""}); }));
+        QVERIFY(Coffer::Test::throwsError([] { ExcludeRules({"/"}); }));
     }
 };
 

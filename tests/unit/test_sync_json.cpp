@@ -4,23 +4,13 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include "testerror.h"
+
 #include <QTest>
 
 using namespace Coffer;
 using namespace Coffer::Sync;
 
-namespace {
-template<typename F>
-bool throwsError(F f)
-{
-    try {
-        f();
-    } catch (const Coffer::Error &) {
-        return true;
-    }
-    return false;
-}
-} // namespace
 
 class TestSyncJson : public QObject
 {
@@ -126,7 +116,7 @@ private slots:
     void rejectsGarbage()
     {
         QFETCH(QByteArray, line);
-        QVERIFY(throwsError([&] { parseJsonLine(line.toStdString()); }));
+        QVERIFY(Coffer::Test::throwsError([&] { parseJsonLine(line.toStdString()); }));
     }
 };
 
