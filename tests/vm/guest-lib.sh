@@ -3,20 +3,38 @@
 
 TEST_POLKIT_RULES=/etc/polkit-1/rules.d/50-coffer-test.rules
 
-vm_step() { echo "== [$(cut -d" " -f1 /proc/uptime)s] $*"; }
+# Helpers use shell builtins where they can: every program started in the guest costs a tenth of
+# a second or more under software emulation.
+
+vm_step() {
+    local up rest
+    read -r up rest </proc/uptime
+    echo "== [${up}s] $*"
+}
 
 vm_fail() {
     echo "vm: FAIL: $*" >&2
     exit 1
 }
 
+# vm_pause SECONDS: a timed read on a FIFO nobody writes to: sleep(1) without a process.
+vm_pause() {
+    if [ -z "${VM_PAUSE_FD:-}" ]; then
+        [ -p /run/vm-pause ] || mkfifo /run/vm-pause
+        exec {VM_PAUSE_FD}<>/run/vm-pause
+    fi
+    read -r -t "$1" -u "$VM_PAUSE_FD" || true
+}
+
 # vm_wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds; status 1 on timeout.
 vm_wait_until() {
-    local deadline=$(( $(date +%s%N) + $1 * 1000000000 ))
+    local now=${EPOCHREALTIME/./}
+    local deadline=$((now + $1 * 1000000))
     shift
     until "$@" >/dev/null 2>&1; do
-        [ "$(date +%s%N)" -lt "$deadline" ] || return 1
-        sleep 0.1
+        now=${EPOCHREALTIME/./}
+        [ "$now" -lt "$deadline" ] || return 1
+        vm_pause 0.1
     done
 }
 
@@ -42,38 +60,50 @@ vm_boot_setup() {
     # /dev once their drivers are in, which scenarios already wait for.
     modprobe -a loop dm_mod dm_crypt xts aesni_intel || echo "vm: some kernel modules did not load"
     { modprobe -a ext4 xhci_pci usb_storage sd_mod vfat exfat || echo "vm: some kernel modules did not load"; } &
-    hostname coffer-vm
+    echo coffer-vm >/proc/sys/kernel/hostname
     # devtmpfs has no /dev/fd, and bash's <(...) needs it.
     [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
     SCRATCH=/var/tmp/scenario
     mkdir -p "$SCRATCH"
     export SCRATCH
-    vm_attached_state >/run/vm-baseline
+    VM_BASELINE=$(vm_attached_state)
 }
 
 # Loop devices, dm devices and block-device mounts as the kernel sees them (never our own
 # bookkeeping), one per line.
 vm_attached_state() {
-    local f
+    local f line dev
+    local -a m
     for f in /sys/block/loop*/loop/backing_file; do
-        [ -e "$f" ] && echo "loop $(basename "$(dirname "$(dirname "$f")")") $(cat "$f")"
+        [ -e "$f" ] || continue
+        read -r line <"$f"
+        dev=${f#/sys/block/}
+        echo "loop ${dev%%/*} $line"
     done
     for f in /sys/block/dm-*/dm/name; do
-        [ -e "$f" ] && echo "dm $(cat "$f")"
+        [ -e "$f" ] || continue
+        read -r line <"$f"
+        echo "dm $line"
     done
-    awk '$10 ~ /^\/dev\/(mapper|dm-|loop)/ || $5 ~ /^\/run\/coffer\// { print "mount " $5 " " $10 }' \
-        /proc/self/mountinfo
+    # mountinfo: field 5 is the mount point; the source follows the " - fstype " separator.
+    while read -r -a m; do
+        local i=6
+        while [ $i -lt ${#m[@]} ] && [ "${m[i]}" != - ]; do i=$((i + 1)); done
+        case "${m[i + 2]} ${m[4]}" in
+            /dev/mapper/* | /dev/dm-* | /dev/loop* | *" /run/coffer/"*) echo "mount ${m[4]} ${m[i + 2]}" ;;
+        esac
+    done </proc/self/mountinfo
     return 0
 }
 
-vm_attached_is_baseline() { [ "$(vm_attached_state)" = "$(cat /run/vm-baseline)" ]; }
+vm_attached_is_baseline() { [ "$(vm_attached_state)" = "$VM_BASELINE" ]; }
 
 # Fails unless no loop device, mapping or mount is left beyond what was there at boot. Loop
 # autoclear and deferred dm removal finish asynchronously, so give the kernel a few seconds.
 vm_assert_nothing_attached() {
     if ! vm_wait_until "${1:-10}" vm_attached_is_baseline; then
         echo "vm: left attached:" >&2
-        diff <(cat /run/vm-baseline) <(vm_attached_state) >&2 || true
+        diff <(echo "$VM_BASELINE") <(vm_attached_state) >&2 || true
         vm_fail "something is still attached"
     fi
 }
@@ -81,8 +111,8 @@ vm_assert_nothing_attached() {
 # vm_bus_has_name NAME: someone owns NAME on the system bus. (busctl status fails in this guest:
 # it asks for credentials the kernel cannot give without systemd.)
 vm_bus_has_name() {
-    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-        NameHasOwner s "$1" 2>/dev/null | grep -q true
+    [[ $(busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+        NameHasOwner s "$1" 2>/dev/null) == *true* ]]
 }
 
 vm_start_dbus() {
@@ -114,10 +144,21 @@ vm_start_udevd() {
 }
 
 # alice may do everything to her own vaults; mallory may do nothing (see vm_install_coffer).
+# Written straight into the user databases (what useradd -m does, without its two processes a
+# user): the first free ids from 1000, a locked password, a private group and a home.
 vm_add_test_users() {
-    local u
+    local u name x id rest users=" " taken=" " next=1000
+    while IFS=: read -r name x id rest; do users+="$name "; taken+="$id "; done </etc/passwd
+    while IFS=: read -r name x id rest; do taken+="$id "; done </etc/group
     for u in alice mallory; do
-        id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
+        [[ $users == *" $u "* ]] && continue
+        while [[ $taken == *" $next "* ]]; do next=$((next + 1)); done
+        echo "$u:x:$next:$next::/home/$u:/bin/bash" >>/etc/passwd
+        echo "$u:x:$next:" >>/etc/group
+        echo "$u:!:20000:0:99999:7:::" >>/etc/shadow
+        [ -e /etc/gshadow ] && echo "$u:!::" >>/etc/gshadow
+        install -d -m 0700 -o "$next" -g "$next" "/home/$u"
+        taken+="$next "
     done
 }
 
@@ -131,11 +172,11 @@ vm_as() {
 }
 
 # Installs the build tree into the guest's /usr as a package would (vm-run staged it in
-# /vmshare/install), plus polkit rules for the test users. Call it before starting the daemons,
-# or they are told to reload.
+# /vmshare/install.tar), plus polkit rules for the test users. Call it before starting the
+# daemons, or they are told to reload.
 vm_install_coffer() {
-    [ -d /vmshare/install/usr ] || vm_fail "nothing staged in /vmshare/install: is $COFFER_BUILD_DIR built?"
-    cp -a /vmshare/install/. /
+    [ -s /vmshare/install.tar ] || vm_fail "nothing staged in /vmshare/install.tar: is $COFFER_BUILD_DIR built?"
+    tar -xf /vmshare/install.tar -C / --no-overwrite-dir
     mkdir -p "$(dirname "$TEST_POLKIT_RULES")"
     cat >"$TEST_POLKIT_RULES" <<'RULES'
 // Test users: alice may act on her own vaults, mallory on nothing.
@@ -147,10 +188,11 @@ polkit.addRule(function(action, subject) {
     return polkit.Result.NO;
 });
 RULES
-    if vm_bus_has_name org.freedesktop.DBus; then
+    # Daemons already running are told to reload (their sockets exist only while they run).
+    if [ -S /run/dbus/system_bus_socket ]; then
         busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
     fi
-    if udevadm control --ping 2>/dev/null; then
+    if [ -S /run/udev/control ]; then
         udevadm control --reload
     fi
 }

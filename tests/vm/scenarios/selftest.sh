@@ -16,10 +16,13 @@ vm_start_dbus
 vm_launch_polkitd
 
 vm_step "seed recipe: truncate, losetup, cryptsetup luksFormat/open, mkfs.ext4, mount"
-truncate -s 64M vault.img
+truncate -s 32M vault.img
 loop=$(losetup --find --show vault.img)
-# A fixed PBKDF cost: benchmarking argon2 under software emulation takes seconds.
-printf pw | cryptsetup luksFormat -q --type luks2 --pbkdf argon2id --pbkdf-memory 8192 --pbkdf-force-iterations 4 "$loop" -
+# This proves dm-crypt in the guest, not the key derivation (the block tests cover that): the
+# cheapest argon2id and a key-slot area for one slot, since benchmarking argon2 and wiping the
+# default 16 MiB key-slot area take seconds under software emulation.
+printf pw | cryptsetup luksFormat -q --type luks2 --pbkdf argon2id --pbkdf-memory 32 --pbkdf-force-iterations 4 \
+    --luks2-keyslots-size 256k --luks2-metadata-size 16k "$loop" -
 printf pw | cryptsetup open "$loop" selftest -
 mkfs.ext4 -q /dev/mapper/selftest
 mkdir -p mnt && mount /dev/mapper/selftest mnt
@@ -39,9 +42,15 @@ vm_event ready-for-stick
 vm_step "polkitd answers over the system bus: alice allowed, mallory denied"
 vm_wait_polkitd
 pkcheck_as() { vm_as "$1" bash -c 'exec pkcheck --action-id org.coffer.helper.unlock --process $$'; }
-pkcheck_as alice || vm_fail "polkitd denied alice"
-if pkcheck_as mallory; then vm_fail "polkitd allowed mallory"; fi
-echo "alice: authorized; mallory: not authorized"
+# Both at once: each waits mostly on polkitd, and the guest has two CPUs.
+pkcheck_as mallory & mallory_check=$!
+alice_rc=0
+pkcheck_as alice || alice_rc=$?
+mallory_rc=0
+wait "$mallory_check" || mallory_rc=$?
+[ "$alice_rc" = 0 ] || vm_fail "polkitd denied alice ($alice_rc)"
+[ "$mallory_rc" != 0 ] || vm_fail "polkitd allowed mallory"
+echo "alice: authorized; mallory: not authorized ($mallory_rc)"
 
 vm_step "udevd tags the hot-plugged USB stick with rules/90-coffer.rules"
 vm_wait_until 120 grep -q '^UDEV.*add' udev.log || { cat udev.log; vm_fail "no tagged add event"; }
