@@ -18,14 +18,19 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <sched.h>
+#include <thread>
 #include <unordered_map>
 
 // How a run goes (see syncengine.h for the layout):
 //  1. scan every source with getdents64 + fstatat(AT_SYMLINK_NOFOLLOW) relative to pinned
-//     directory fds (excluded entries never enter the tree);
+//     directory fds, one directory at a time per CPU (excluded entries never enter the tree);
 //  2. take the destination's picture from the manifest of the last run when it is still
 //     trustworthy (same options, same root inode, every directory's inode and ctime unchanged),
 //     else by scanning the destination the same way;
@@ -85,6 +90,10 @@ struct Cancelled
 {
 };
 
+struct Listing;
+struct ScanTask;
+struct ScanState;
+
 // One source in this run.
 struct Job
 {
@@ -97,7 +106,6 @@ struct Job
     bool fromManifest = false;
     UniqueFd dstRoot;   // current/<name> or snapshots/<new>.partial/<name>
     UniqueFd prevRoot;  // snapshot: snapshots/<previous>/<name>
-    bool writeManifest = true;
     bool manifestChanged = true;
     bool manifestUnflushed = false; // the last run's manifest was written without a syncfs
     std::unordered_map<uint64_t, uint32_t> leaders; // hard links: (device, inode) -> first member
@@ -119,7 +127,7 @@ public:
 
 private:
     // --- helpers
-    void checkCancel()
+    void checkCancel() const
     {
         if (m_cancel && m_cancel->load(std::memory_order_relaxed))
             throw Cancelled{};
@@ -154,7 +162,9 @@ private:
 
     // --- scan
     void scanTree(Job &job, Tree &tree, int rootFd, bool isSource);
-    void scanDir(Job &job, Tree &tree, int dirFd, uint32_t dirIdx, std::string &rel, bool isSource);
+    void scanWorker(ScanState &state, bool reports);
+    void scanOne(ScanState &state, ScanTask &task, bool reports);
+    Listing listDir(int dirFd, const std::string &rel, bool isSource) const;
     bool loadManifest(Job &job);
     bool validateDirs(Job &job, const Tree &t, uint32_t dir, std::string &rel);
 
@@ -238,6 +248,68 @@ uint64_t Engine::optionsHash() const
 
 // ---------------------------------------------------------------------------------------------
 // Scan
+//
+// Every directory is listed (getdents64, then fstatat and readlinkat relative to its own pinned
+// fd) by whichever scan thread is free, and merged into the tree under one lock: a directory's
+// children stay contiguous and sorted by name, only the order of the directories' child blocks
+// in the table may differ from a one-thread walk. Most of a scan is the kernel's path lookup
+// per entry, so two CPUs scan nearly twice as fast as one.
+
+// What one scan thread found in one directory, before it enters the tree.
+struct Listing
+{
+    struct Entry
+    {
+        Node node; // nameOff: offset into `names`, where a symlink's target follows its name
+        dev_t dev = 0;
+    };
+    // A warning to give (empty message: none, as for the destination) and whether the
+    // directory could not be read completely (then nothing inside it is deleted).
+    struct Problem
+    {
+        std::string name; // the entry's name, or empty for the directory itself
+        std::string message;
+        int err = 0;
+        bool partial = true;
+        bool incomplete = false;
+    };
+    std::vector<Entry> entries;
+    std::string names;
+    std::vector<Problem> problems;
+};
+
+// A directory waiting to be listed. The thread that lists it opens it relative to its parent,
+// whose fd stays open while any of its children wait (the root's fd is the caller's).
+struct ScanTask
+{
+    std::shared_ptr<UniqueFd> parent;
+    int rootFd = -1;
+    uint32_t index = 0;
+    std::string name;
+    std::string rel; // relative to the root, for excludes
+    ino_t ino = 0;
+    dev_t dev = 0;
+};
+
+struct ScanState
+{
+    Job &job;
+    Tree &tree;
+    bool isSource;
+    std::mutex lock;
+    std::condition_variable wake;
+    std::vector<ScanTask> pending; // a stack: depth first keeps few parents' fds open
+    unsigned busy = 0;
+    bool stop = false;
+    std::exception_ptr error;
+};
+
+unsigned scanThreads()
+{
+    cpu_set_t set;
+    const int cpus = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    return unsigned(std::clamp(cpus, 1, 4));
+}
 
 void Engine::scanTree(Job &job, Tree &tree, int rootFd, bool isSource)
 {
@@ -256,75 +328,166 @@ void Engine::scanTree(Job &job, Tree &tree, int rootFd, bool isSource)
     root.nlink = uint32_t(st.st_nlink);
     root.dev = tree.deviceIndex(st.st_dev);
     tree.nodes.push(root);
-    std::string rel;
-    scanDir(job, tree, rootFd, 0, rel, isSource);
+
+    ScanState state{job, tree, isSource, {}, {}, {}, 0, false, {}};
+    state.pending.push_back(ScanTask{nullptr, rootFd, 0, {}, {}, st.st_ino, st.st_dev});
+    std::vector<std::thread> helpers;
+    for (unsigned i = 1; i < scanThreads(); ++i)
+        helpers.emplace_back([this, &state] { scanWorker(state, false); });
+    scanWorker(state, true);
+    for (std::thread &t : helpers)
+        t.join();
+    if (state.error)
+        std::rethrow_exception(state.error);
 }
 
-void Engine::scanDir(Job &job, Tree &tree, int dirFd, uint32_t dirIdx, std::string &rel,
-                     bool isSource)
+void Engine::scanWorker(ScanState &state, bool reports)
+{
+    std::unique_lock<std::mutex> lock(state.lock);
+    for (;;) {
+        state.wake.wait(lock, [&] { return state.stop || !state.pending.empty() || state.busy == 0; });
+        if (state.stop || state.pending.empty())
+            break; // stopped, or nothing waits and nobody is listing: the walk is complete
+        ScanTask task = std::move(state.pending.back());
+        state.pending.pop_back();
+        ++state.busy;
+        lock.unlock();
+        try {
+            scanOne(state, task, reports);
+            lock.lock();
+        } catch (...) {
+            lock.lock();
+            if (!state.error)
+                state.error = std::current_exception();
+            state.stop = true;
+        }
+        if (--state.busy == 0 || state.stop)
+            state.wake.notify_all();
+    }
+}
+
+void Engine::scanOne(ScanState &state, ScanTask &task, bool reports)
 {
     checkCancel();
+    UniqueFd own;
+    int dirFd = task.rootFd;
+    if (task.parent) {
+        own.reset(::openat(task.parent->get(), task.name.c_str(),
+                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+        task.parent.reset();
+        struct stat st;
+        if (!own || ::fstat(own.get(), &st) != 0 || st.st_ino != task.ino || st.st_dev != task.dev) {
+            const int err = own ? 0 : errno;
+            std::lock_guard<std::mutex> guard(state.lock);
+            state.tree.nodes[task.index].flags |= FlagScanFailed | FlagFailed; // skipped later
+            if (state.isSource)
+                warn(itemPath(state.job, task.index),
+                     err ? "Cannot open the directory" : "The directory was replaced during the scan", err);
+            return;
+        }
+        dirFd = own.get();
+    }
+    const Listing listing = listDir(dirFd, task.rel, state.isSource);
+
+    std::lock_guard<std::mutex> guard(state.lock);
+    Tree &tree = state.tree;
+    for (const Listing::Problem &p : listing.problems) {
+        if (p.incomplete)
+            tree.nodes[task.index].flags |= FlagScanFailed;
+        if (p.message.empty())
+            continue;
+        std::string path = itemPath(state.job, task.index);
+        if (!p.name.empty())
+            path += '/' + p.name;
+        warn(std::move(path), p.message, p.err, p.partial);
+    }
+    const uint32_t first = tree.nodes.size();
+    tree.nodes[task.index].firstChild = first;
+    tree.nodes[task.index].childCount = uint32_t(listing.entries.size());
+    for (const Listing::Entry &e : listing.entries) {
+        Node n = e.node;
+        const std::string_view name(listing.names.data() + n.nameOff, n.nameLen);
+        const std::string_view target = S_ISLNK(n.mode)
+            ? std::string_view(listing.names.data() + n.nameOff + n.nameLen, n.size) : std::string_view();
+        n.nameOff = tree.names.add(name, target);
+        n.dev = tree.deviceIndex(e.dev);
+        n.parent = task.index;
+        tree.nodes.push(n);
+    }
+    if (state.isSource && !listing.entries.empty()) {
+        m_progress.filesDone += listing.entries.size();
+        if (reports)
+            report(Phase::Scan, &state.job, tree.nodes.size() - 1);
+    }
+    // Children pushed last first, so that the first is listed next.
+    std::shared_ptr<UniqueFd> self;
+    for (size_t k = listing.entries.size(); k-- > 0;) {
+        const Listing::Entry &e = listing.entries[k];
+        if (!S_ISDIR(e.node.mode))
+            continue;
+        if (!self)
+            self = std::make_shared<UniqueFd>(own ? std::move(own) : UniqueFd(::fcntl(dirFd, F_DUPFD_CLOEXEC, 0)));
+        std::string name(listing.names.data() + e.node.nameOff, e.node.nameLen);
+        std::string rel = task.rel.empty() ? name : task.rel + '/' + name;
+        state.pending.push_back(ScanTask{self, -1, first + uint32_t(k), std::move(name), std::move(rel),
+                                         e.node.ino, e.dev});
+        state.wake.notify_one();
+    }
+}
+
+Listing Engine::listDir(int dirFd, const std::string &rel, bool isSource) const
+{
+    Listing out;
     std::vector<std::string> names;
     try {
         names = readDirNames(dirFd);
     } catch (const SysError &e) {
-        if (isSource) {
-            warn(itemPath(job, dirIdx), "Cannot read the directory", e.err);
-        }
-        tree.nodes[dirIdx].flags |= FlagScanFailed;
-        return;
+        out.problems.push_back({{}, isSource ? "Cannot read the directory" : std::string(), e.err, true, true});
+        return out;
     }
     std::sort(names.begin(), names.end());
-
-    const uint32_t first = tree.nodes.size();
-    tree.nodes[dirIdx].firstChild = first;
-    uint32_t count = 0;
+    out.entries.reserve(names.size());
+    std::string path = rel; // rel + '/' + name, for excludes
     char target[4097];
+    size_t seen = 0;
     for (const std::string &name : names) {
+        if ((++seen & 255) == 0)
+            checkCancel();
         struct stat st;
         if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
             const int err = errno;
-            if (isSource) {
-                std::string p = itemPath(job, dirIdx);
-                p += '/';
-                p += name;
-                warn(std::move(p), err == ENOENT ? "The file vanished during the scan"
-                                                 : "Cannot examine the file", err);
-                if (err != ENOENT)
-                    tree.nodes[dirIdx].flags |= FlagScanFailed;
-            } else {
-                tree.nodes[dirIdx].flags |= FlagScanFailed;
-            }
+            if (!isSource)
+                out.problems.push_back({name, {}, err, true, true});
+            else
+                out.problems.push_back({name, err == ENOENT ? "The file vanished during the scan"
+                                                            : "Cannot examine the file",
+                                        err, true, err != ENOENT});
             continue;
         }
         const mode_t type = st.st_mode & S_IFMT;
         if (isSource) {
             if (type != S_IFREG && type != S_IFDIR && type != S_IFLNK && type != S_IFIFO) {
-                std::string p = itemPath(job, dirIdx);
-                p += '/';
-                p += name;
-                warn(std::move(p),
-                     type == S_IFSOCK ? "Skipped a socket" : "Skipped a device node", 0, false);
+                out.problems.push_back({name, type == S_IFSOCK ? "Skipped a socket" : "Skipped a device node",
+                                        0, false, false});
                 continue;
             }
             if (type == S_IFDIR && st.st_ino == m_destIno && st.st_dev == m_destDev) {
                 // The destination inside a source: copying it would copy the copy.
-                warn(itemPath(job, dirIdx) + '/' + name,
-                     "Skipped the destination directory, which is inside this source", 0, false);
+                out.problems.push_back({name, "Skipped the destination directory, which is inside this source",
+                                        0, false, false});
                 continue;
             }
             if (!m_excludes.empty()) {
-                const size_t keep = rel.size();
-                if (!rel.empty())
-                    rel += '/';
-                rel += name;
-                const bool ex = m_excludes.excluded(rel, type == S_IFDIR);
-                rel.resize(keep);
-                if (ex)
+                path.resize(rel.size());
+                if (!path.empty())
+                    path += '/';
+                path += name;
+                if (m_excludes.excluded(path, type == S_IFDIR))
                     continue;
             }
         }
-        Node n;
+        Listing::Entry e;
+        Node &n = e.node;
         n.mode = st.st_mode;
         n.uid = st.st_uid;
         n.gid = st.st_gid;
@@ -333,63 +496,31 @@ void Engine::scanDir(Job &job, Tree &tree, int dirFd, uint32_t dirIdx, std::stri
         n.ctimeNs = ns(st.st_ctim);
         n.ino = st.st_ino;
         n.nlink = uint32_t(st.st_nlink);
-        n.dev = tree.deviceIndex(st.st_dev);
-        n.parent = dirIdx;
         n.nameLen = uint16_t(name.size());
+        n.nameOff = out.names.size();
+        e.dev = st.st_dev;
         if (!isSource) {
             n.destIno = st.st_ino;
             n.destCtimeNs = ns(st.st_ctim);
         }
+        out.names += name;
         if (type == S_IFLNK) {
             const ssize_t len = ::readlinkat(dirFd, name.c_str(), target, sizeof target - 1);
             if (len < 0) {
                 if (isSource) {
-                    warn(itemPath(job, dirIdx) + '/' + name, "Cannot read the symbolic link", errno);
+                    out.problems.push_back({name, "Cannot read the symbolic link", errno, true, false});
+                    out.names.resize(n.nameOff);
                     continue;
                 }
                 n.size = 0;
             } else {
                 n.size = uint64_t(len);
-            }
-            n.nameOff = tree.names.add(name, std::string_view(target, n.size));
-        } else {
-            n.nameOff = tree.names.add(name);
-        }
-        tree.nodes.push(n);
-        ++count;
-        if (isSource) {
-            ++m_progress.filesDone;
-            if ((m_progress.filesDone & 255) == 0) {
-                checkCancel();
-                report(Phase::Scan, &job, tree.nodes.size() - 1);
+                out.names.append(target, size_t(len));
             }
         }
+        out.entries.push_back(e);
     }
-    tree.nodes[dirIdx].childCount = count;
-
-    for (uint32_t i = first; i < first + count; ++i) {
-        if (!S_ISDIR(tree.nodes[i].mode))
-            continue;
-        const std::string name(tree.name(tree.nodes[i]));
-        UniqueFd fd(::openat(dirFd, name.c_str(),
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-        struct stat st;
-        if (!fd || ::fstat(fd.get(), &st) != 0 || st.st_ino != tree.nodes[i].ino
-            || st.st_dev != tree.devices[tree.nodes[i].dev]) {
-            const int err = fd ? 0 : errno;
-            tree.nodes[i].flags |= FlagScanFailed | FlagFailed; // warned once, skipped later
-            if (isSource)
-                warn(itemPath(job, i), err ? "Cannot open the directory"
-                                           : "The directory was replaced during the scan", err);
-            continue;
-        }
-        const size_t keep = rel.size();
-        if (!rel.empty())
-            rel += '/';
-        rel += name;
-        scanDir(job, tree, fd.get(), i, rel, isSource);
-        rel.resize(keep);
-    }
+    return out;
 }
 
 bool Engine::validateDirs(Job &job, const Tree &t, uint32_t dir, std::string &rel)
