@@ -5,6 +5,7 @@
 #include "sync/exclude.h"
 #include "sync/fsops.h"
 #include "sync/tree.h"
+#include "sync/workqueue.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -93,6 +94,9 @@ struct Cancelled
 struct Listing;
 struct ScanTask;
 struct ScanState;
+struct OpenDir;
+struct CopyTask;
+struct Tally;
 
 // One source in this run.
 struct Job
@@ -134,6 +138,7 @@ private:
     }
     void warn(std::string path, std::string message, int err = 0, bool partial = true)
     {
+        std::lock_guard<std::mutex> guard(m_warnLock);
         if (partial)
             m_partial = true;
         if (m_result.warnings.size() >= MaxWarnings) {
@@ -186,26 +191,33 @@ private:
     void execDir(Job &job, uint32_t s, int srcFd, int dstFd, int prevFd);
     void execEntry(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd);
     void execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd);
-    bool copyFile(Job &job, uint32_t c, int srcFd, int dstFd);
+    bool copyFile(Job &job, uint32_t c, int srcFd, int dstFd, Tally *async = nullptr);
+    void countCopied(const Node &n);
+    bool queueCopy(Job &job, uint32_t c);
+    void absorbCopies(std::vector<CopyTask> done);
+    void finishDir(OpenDir &dir);
+    void noXattrSupport();
     void makeSpecial(Job &job, uint32_t c, int dstFd);
     void linkToLeader(Job &job, uint32_t c, int dstFd);
     void setDirMeta(Job &job, uint32_t s, int srcFd, int dstFd);
     void syncDirXattrs(Job &job, uint32_t s, int srcFd, int dstFd);
     void fixMeta(Job &job, uint32_t c, int srcFd, int dstFd);
-    void install(int dstFd, const std::string &tmp, std::string_view name);
+    uint64_t install(int dstFd, const std::string &tmp, std::string_view name);
 
     const Options &m_opt;
     const ProgressCallback &m_progressCb;
     const std::atomic<bool> *m_cancel;
     ExcludeRules m_excludes;
     bool m_root;
+    // Shared with the scan and copy threads.
+    std::mutex m_warnLock; // m_result.warnings, m_result.warningsDropped, m_partial
     bool m_partial = false;
-    bool m_xattrs = true;
-    bool m_cfr = true; // copy_file_range usable
+    std::atomic<bool> m_xattrs{true};
+    std::atomic<bool> m_cfr{true}; // copy_file_range usable
+    std::atomic<uint64_t> m_tmpCounter{0};
     Result m_result;
     Progress m_progress;
     std::chrono::steady_clock::time_point m_lastReport;
-    uint64_t m_tmpCounter = 0;
     std::vector<Job> m_jobs;
     UniqueFd m_dest;
     dev_t m_destDev = 0;
@@ -215,6 +227,8 @@ private:
     std::string m_snapshot, m_partialName, m_prevSnapshot;
     std::vector<std::string> m_snapshots;
     std::unique_ptr<EarlyWriteback> m_writeback; // durable runs only, while executing
+    std::shared_ptr<OpenDir> m_here; // the directory being executed (main thread)
+    std::unique_ptr<WorkQueue<CopyTask>> m_copies; // while executing, with more than one CPU
 };
 
 void Engine::report(Phase phase, const Job *job, uint32_t idx, bool force)
@@ -304,7 +318,7 @@ struct ScanState
     std::exception_ptr error;
 };
 
-unsigned scanThreads()
+unsigned cpuThreads()
 {
     cpu_set_t set;
     const int cpus = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
@@ -332,7 +346,7 @@ void Engine::scanTree(Job &job, Tree &tree, int rootFd, bool isSource)
     ScanState state{job, tree, isSource, {}, {}, {}, 0, false, {}};
     state.pending.push_back(ScanTask{nullptr, rootFd, 0, {}, {}, st.st_ino, st.st_dev});
     std::vector<std::thread> helpers;
-    for (unsigned i = 1; i < scanThreads(); ++i)
+    for (unsigned i = 1; i < cpuThreads(); ++i)
         helpers.emplace_back([this, &state] { scanWorker(state, false); });
     scanWorker(state, true);
     for (std::thread &t : helpers)
@@ -879,7 +893,7 @@ void Engine::planDir(Job &job, uint32_t s, uint32_t d, std::string &rel)
 class TempName
 {
 public:
-    TempName(int dirFd, uint64_t &counter) : m_dir(dirFd)
+    TempName(int dirFd, std::atomic<uint64_t> &counter) : m_dir(dirFd)
     {
         m_name = prefix() + std::to_string(++counter) + ".tmp";
     }
@@ -891,7 +905,7 @@ public:
     TempName(const TempName &) = delete;
     TempName &operator=(const TempName &) = delete;
     const std::string &name() const { return m_name; }
-    void next(uint64_t &counter) { m_name = prefix() + std::to_string(++counter) + ".tmp"; }
+    void next(std::atomic<uint64_t> &counter) { m_name = prefix() + std::to_string(++counter) + ".tmp"; }
     static const std::string &prefix()
     {
         static const std::string p = ".coffer-" + std::to_string(::getpid()) + "-";
@@ -911,11 +925,70 @@ private:
     throw Error::fromErrno(err, what);
 }
 
-void Engine::install(int dstFd, const std::string &tmp, std::string_view name)
+// With copy threads (more than one CPU), small regular files are copied on them while the main
+// thread walks on: the per-file work of a sync is system calls (create, write, rename), which two
+// CPUs do nearly twice as fast as one. Only the main thread touches the run's counters, reports
+// progress and sets a directory's own metadata, the last only once every file copied into the
+// directory is in place (a rename into it changes its mtime and ctime).
+constexpr uint64_t CopyOnThreadMaxBytes = 1 << 20;
+constexpr size_t CopyQueueLength = 64;
+
+// A directory of the destination while its entries are executed.
+struct OpenDir
+{
+    Job *job = nullptr;
+    uint32_t index = 0;
+    UniqueFd ownSrc, ownDst; // empty for a source's root, whose fds the job owns
+    int src = -1, dst = -1;
+    unsigned copying = 0; // files queued or being copied into it (main thread only)
+    bool walked = false;  // every entry handled: finish it when `copying` drops to 0
+};
+
+// What a copy on a copy thread adds to the run, merged by the main thread.
+struct Tally
+{
+    uint64_t bytes = 0;     // data written
+    uint64_t moreBytes = 0; // the file grew while it was copied
+    uint64_t deleted = 0;   // destination entries removed to make room
+};
+
+struct CopyTask
+{
+    std::shared_ptr<OpenDir> dir;
+    uint32_t index = 0;
+    Tally tally;
+    bool copied = false;
+};
+
+// Makes `dir` the directory being executed for the lifetime of the guard.
+class CurrentDir
+{
+public:
+    CurrentDir(std::shared_ptr<OpenDir> &slot, std::shared_ptr<OpenDir> dir)
+        : m_slot(slot), m_prev(std::exchange(slot, std::move(dir)))
+    {
+    }
+    ~CurrentDir() { m_slot = std::move(m_prev); }
+    CurrentDir(const CurrentDir &) = delete;
+    CurrentDir &operator=(const CurrentDir &) = delete;
+
+private:
+    std::shared_ptr<OpenDir> &m_slot;
+    std::shared_ptr<OpenDir> m_prev;
+};
+
+void Engine::noXattrSupport()
+{
+    if (m_xattrs.exchange(false))
+        warn({}, "The destination does not support extended attributes; they are not copied", 0, false);
+}
+
+// Returns the number of destination entries removed to make room.
+uint64_t Engine::install(int dstFd, const std::string &tmp, std::string_view name)
 {
     const std::string n(name);
     if (::renameat(dstFd, tmp.c_str(), dstFd, n.c_str()) == 0)
-        return;
+        return 0;
     int err = errno;
     if (err == EISDIR || err == ENOTEMPTY || err == EEXIST || err == ENOTDIR) {
         // Something of another type is in the way (the destination changed since the plan).
@@ -925,15 +998,15 @@ void Engine::install(int dstFd, const std::string &tmp, std::string_view name)
         } catch (const SysError &e) {
             throwDest(e.err, "Cannot replace \"" + n + "\" in the destination");
         }
-        m_result.filesDeleted += removed;
         if (::renameat(dstFd, tmp.c_str(), dstFd, n.c_str()) == 0)
-            return;
+            return removed;
         err = errno;
     }
     throwDest(err, "Cannot move \"" + n + "\" into place in the destination");
 }
 
-bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
+// `async`: on a copy thread (or for one): counts go to the tally, no progress reports.
+bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd, Tally *async)
 {
     Node &n = job.src.nodes[c];
     const std::string name(job.src.name(n));
@@ -969,14 +1042,23 @@ bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
             throwDest(errno, "Cannot create a file in the destination for " + itemPath(job, c));
         tmp.arm();
         bool complete = false;
+        bool cfr = m_cfr;
         try {
             complete = copyData(in.get(), out.get(), uint64_t(st.st_size), uint64_t(st.st_blocks),
-                                m_cfr, [&](uint64_t bytes) {
+                                cfr, [&](uint64_t bytes) {
+                                    checkCancel();
+                                    if (async) {
+                                        async->bytes += bytes;
+                                        if (m_copies && m_copies->stopping())
+                                            throw Cancelled{};
+                                        return;
+                                    }
                                     m_progress.bytesDone += bytes;
                                     m_result.bytesCopied += bytes;
-                                    checkCancel();
                                     report(Phase::Copy, &job, c);
                                 });
+            if (!cfr)
+                m_cfr = false;
         } catch (const SysError &e) {
             if (e.err < 0) {
                 warn(itemPath(job, c), "Cannot read the file", -e.err);
@@ -1009,10 +1091,8 @@ bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
             if (m_xattrs) {
                 try {
                     const Xattrs xa = readUserXattrs(in.get(), false);
-                    if (!xa.empty() && !writeUserXattrs(out.get(), false, xa)) {
-                        m_xattrs = false;
-                        warn({}, "The destination does not support extended attributes; they are not copied", 0, false);
-                    }
+                    if (!xa.empty() && !writeUserXattrs(out.get(), false, xa))
+                        noXattrSupport();
                 } catch (const SysError &e) {
                     warn(itemPath(job, c), "Cannot copy the extended attributes", std::abs(e.err));
                 }
@@ -1026,7 +1106,8 @@ bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
                     n.destIno = o.st_ino;
             }
             out.reset();
-            install(dstFd, tmp.name(), name);
+            const uint64_t removed = install(dstFd, tmp.name(), name);
+            (async ? async->deleted : m_result.filesDeleted) += removed;
             tmp.disarm();
             break;
         }
@@ -1037,7 +1118,7 @@ bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
                 n.flags |= FlagFailed;
                 return false;
             }
-            m_progress.bytesTotal += uint64_t(after.st_size);
+            (async ? async->moreBytes : m_progress.bytesTotal) += uint64_t(after.st_size);
             st = after;
             continue;
         }
@@ -1053,11 +1134,45 @@ bool Engine::copyFile(Job &job, uint32_t c, int srcFd, int dstFd)
     n.uid = st.st_uid;
     n.gid = st.st_gid;
     n.flags |= FlagRewritten;
+    if (!async)
+        countCopied(n);
+    return true;
+}
+
+void Engine::countCopied(const Node &n)
+{
     if (m_writeback)
         m_writeback->wrote(n.size);
     ++m_result.filesCopied;
     ++m_progress.filesDone;
+}
+
+// Hands a small regular file's copy to the copy threads; false: copy it here and now. Hard-link
+// members are always copied here, in walk order, since later members link to the first.
+bool Engine::queueCopy(Job &job, uint32_t c)
+{
+    const Node &n = job.src.nodes[c];
+    if (!m_copies || !m_here || n.nlink > 1 || n.size > CopyOnThreadMaxBytes)
+        return false;
+    ++m_here->copying;
+    m_copies->push(CopyTask{m_here, c, {}, false});
     return true;
+}
+
+void Engine::absorbCopies(std::vector<CopyTask> done)
+{
+    for (CopyTask &t : done) {
+        Job &job = *t.dir->job;
+        m_progress.bytesDone += t.tally.bytes;
+        m_result.bytesCopied += t.tally.bytes;
+        m_progress.bytesTotal += t.tally.moreBytes;
+        m_result.filesDeleted += t.tally.deleted;
+        if (t.copied)
+            countCopied(job.src.nodes[t.index]);
+        report(Phase::Copy, &job, t.index);
+        if (--t.dir->copying == 0 && t.dir->walked)
+            finishDir(*t.dir);
+    }
 }
 
 void Engine::makeSpecial(Job &job, uint32_t c, int dstFd)
@@ -1092,7 +1207,7 @@ void Engine::makeSpecial(Job &job, uint32_t c, int dstFd)
     const struct timespec times[2] = {{0, UTIME_OMIT}, toTimespec(n.mtimeNs)};
     if (::utimensat(dstFd, tmp.name().c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
         throwDest(errno, "Cannot set the modification time of " + itemPath(job, c));
-    install(dstFd, tmp.name(), job.src.name(n));
+    m_result.filesDeleted += install(dstFd, tmp.name(), job.src.name(n));
     tmp.disarm();
     ++m_result.itemsUpdated;
     ++m_progress.filesDone;
@@ -1149,7 +1264,7 @@ void Engine::linkToLeader(Job &job, uint32_t c, int dstFd)
         throwDest(errno, "Cannot make the hard link " + itemPath(job, c));
     }
     tmp.arm();
-    install(dstFd, tmp.name(), job.src.name(n));
+    m_result.filesDeleted += install(dstFd, tmp.name(), job.src.name(n));
     // rename() of two links to one inode does nothing: the temp name may still be there.
     ::unlinkat(dstFd, tmp.name().c_str(), 0);
     tmp.disarm();
@@ -1182,10 +1297,8 @@ void Engine::fixMeta(Job &job, uint32_t c, int srcFd, int dstFd)
         // relative to the pinned directories, never following a symlink.
         try {
             const Xattrs want = readUserXattrsAt(srcFd, name);
-            if (!writeUserXattrsAt(dstFd, name, want) && !want.empty()) {
-                m_xattrs = false;
-                warn({}, "The destination does not support extended attributes; they are not copied", 0, false);
-            }
+            if (!writeUserXattrsAt(dstFd, name, want) && !want.empty())
+                noXattrSupport();
         } catch (const SysError &e) {
             warn(itemPath(job, c), "Cannot copy the extended attributes", std::abs(e.err));
         }
@@ -1198,10 +1311,8 @@ void Engine::syncDirXattrs(Job &job, uint32_t s, int srcFd, int dstFd)
         return;
     try {
         const Xattrs want = readUserXattrs(srcFd, false);
-        if (!writeUserXattrs(dstFd, false, want) && !want.empty()) {
-            m_xattrs = false;
-            warn({}, "The destination does not support extended attributes; they are not copied", 0, false);
-        }
+        if (!writeUserXattrs(dstFd, false, want) && !want.empty())
+            noXattrSupport();
     } catch (const SysError &e) {
         warn(itemPath(job, s), "Cannot copy the extended attributes", std::abs(e.err));
     }
@@ -1255,9 +1366,10 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     case Action::Create:
     case Action::Update:
     case Action::Link:
-        if (isReg)
-            copyFile(job, c, srcFd, dstFd);
-        else
+        if (isReg) {
+            if (!queueCopy(job, c))
+                copyFile(job, c, srcFd, dstFd);
+        } else
             makeSpecial(job, c, dstFd);
         return;
     case Action::Verify: {
@@ -1380,17 +1492,37 @@ void Engine::execEntry(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     UniqueFd pfd;
     if (prevFd >= 0 && n.match != NoNode)
         pfd.reset(::openat(prevFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    execDir(job, c, sfd.get(), dfd.get(), pfd.get());
+    auto dir = std::make_shared<OpenDir>();
+    dir->job = &job;
+    dir->index = c;
+    dir->src = sfd.get();
+    dir->dst = dfd.get();
+    dir->ownSrc = std::move(sfd);
+    dir->ownDst = std::move(dfd);
+    {
+        CurrentDir current(m_here, dir);
+        execDir(job, c, dir->src, dir->dst, pfd.get());
+    }
+    dir->walked = true;
+    if (dir->copying == 0)
+        finishDir(*dir);
+}
+
+// A directory's own metadata, once everything inside it is in place.
+void Engine::finishDir(OpenDir &dir)
+{
+    Job &job = *dir.job;
+    Node &n = job.src.nodes[dir.index];
     if (n.action == Action::Create || n.action == Action::Metadata || (n.flags & FlagMetaDirty))
-        setDirMeta(job, c, sfd.get(), dfd.get());
+        setDirMeta(job, dir.index, dir.src, dir.dst);
     else if (n.flags & FlagCheckXattr)
-        syncDirXattrs(job, c, sfd.get(), dfd.get());
-    if (n.action == Action::Metadata) {
+        syncDirXattrs(job, dir.index, dir.src, dir.dst);
+    if (n.action == Action::Metadata && dir.index != 0) { // a source's root is not an item
         ++m_result.itemsUpdated;
         ++m_progress.filesDone;
     }
     struct stat after;
-    if (::fstat(dfd.get(), &after) == 0) {
+    if (::fstat(dir.dst, &after) == 0) {
         n.destIno = after.st_ino;
         n.destCtimeNs = ns(after.st_ctim);
     }
@@ -1415,8 +1547,11 @@ void Engine::execDir(Job &job, uint32_t s, int srcFd, int dstFd, int prevFd)
             m_result.filesDeleted += removed;
         }
     }
-    for (uint32_t c = dir.firstChild; c < dir.firstChild + dir.childCount; ++c)
+    for (uint32_t c = dir.firstChild; c < dir.firstChild + dir.childCount; ++c) {
         execEntry(job, c, srcFd, dstFd, prevFd);
+        if (m_copies)
+            absorbCopies(m_copies->collect());
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1645,6 +1780,10 @@ Result Engine::run()
             m_writeback = std::make_unique<EarlyWriteback>(m_dest.get());
         m_progress.filesDone = 0;
         m_progress.bytesDone = 0;
+        if (cpuThreads() > 1)
+            m_copies = std::make_unique<WorkQueue<CopyTask>>(cpuThreads() - 1, CopyQueueLength, [this](CopyTask &t) {
+                t.copied = copyFile(*t.dir->job, t.index, t.dir->src, t.dir->dst, &t.tally);
+            });
         report(Phase::Copy, nullptr, NoNode, true);
         for (Job &job : m_jobs) {
             Node &root = job.src.nodes[0];
@@ -1675,18 +1814,22 @@ Result Engine::run()
                     root.flags |= FlagMetaDirty;
                 }
             }
-            execDir(job, 0, job.srcRoot.get(), job.dstRoot.get(), job.prevRoot.get());
-            if (root.action != Action::None || (root.flags & FlagMetaDirty))
-                setDirMeta(job, 0, job.srcRoot.get(), job.dstRoot.get());
-            else if (root.flags & FlagCheckXattr)
-                syncDirXattrs(job, 0, job.srcRoot.get(), job.dstRoot.get());
-            struct stat after;
-            if (::fstat(job.dstRoot.get(), &after) == 0) {
-                root.destIno = after.st_ino;
-                root.destCtimeNs = ns(after.st_ctim);
+            auto rootDir = std::make_shared<OpenDir>();
+            rootDir->job = &job;
+            rootDir->src = job.srcRoot.get();
+            rootDir->dst = job.dstRoot.get();
+            {
+                CurrentDir current(m_here, rootDir);
+                execDir(job, 0, rootDir->src, rootDir->dst, job.prevRoot.get());
             }
+            if (m_copies)
+                absorbCopies(m_copies->drain());
+            rootDir->walked = true;
+            finishDir(*rootDir);
         }
+        m_copies.reset();
     } catch (const Cancelled &) {
+        m_copies.reset(); // its threads stopped before anything is cleaned up
         if (snapDir) {
             snapDir.reset();
             uint64_t removed = 0;
@@ -1699,6 +1842,7 @@ Result Engine::run()
         report(Phase::Done, nullptr, NoNode, true);
         return std::move(m_result);
     } catch (const Error &e) {
+        m_copies.reset();
         if (snapDir && e.code() == ErrorCode::NoSpace) {
             snapDir.reset();
             uint64_t removed = 0;
