@@ -3,14 +3,21 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <system_error>
+
 namespace Coffer::Sync {
 
 EarlyWriteback::EarlyWriteback(int destDirFd)
     : m_fd(::openat(destDirFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
 {
-    // Without an fd of its own it does nothing: the final syncfs alone is still correct.
-    if (m_fd)
+    // Without an fd or a thread of its own (a user at their process limit) it does nothing:
+    // the final syncfs alone is still correct.
+    if (!m_fd)
+        return;
+    try {
         m_thread = std::thread([this] { loop(); });
+    } catch (const std::system_error &) {
+    }
 }
 
 EarlyWriteback::~EarlyWriteback()

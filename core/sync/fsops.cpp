@@ -254,8 +254,6 @@ uint64_t copyRange(int in, int out, uint64_t off, uint64_t len, bool &useCfr,
                 useCfr = false; // read + write from here on
                 break;
             }
-            if (err == EIO)
-                throw SysError{err};
             throw SysError{err};
         }
         if (n == 0)

@@ -346,8 +346,7 @@ void Engine::scanTree(Job &job, Tree &tree, int rootFd, bool isSource)
     ScanState state{job, tree, isSource, {}, {}, {}, 0, false, {}};
     state.pending.push_back(ScanTask{nullptr, rootFd, 0, {}, {}, st.st_ino, st.st_dev});
     std::vector<std::thread> helpers;
-    for (unsigned i = 1; i < cpuThreads(); ++i)
-        helpers.emplace_back([this, &state] { scanWorker(state, false); });
+    startHelpers(helpers, cpuThreads() - 1, [this, &state] { scanWorker(state, false); });
     scanWorker(state, true);
     for (std::thread &t : helpers)
         t.join();

@@ -13,11 +13,26 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 namespace Coffer::Sync {
+
+// Starts up to `count` threads running `body`; fewer if the system refuses more (a user at their
+// process limit): the work then needs more time, not more threads.
+template<typename Body>
+void startHelpers(std::vector<std::thread> &threads, unsigned count, const Body &body)
+{
+    for (unsigned i = 0; i < count; ++i) {
+        try {
+            threads.emplace_back(body);
+        } catch (const std::system_error &) {
+            return;
+        }
+    }
+}
 
 template<typename T>
 class WorkQueue
@@ -27,8 +42,7 @@ public:
         : m_capacity(capacity ? capacity : 1)
         , m_work(std::move(work))
     {
-        for (unsigned i = 0; i < threads; ++i)
-            m_threads.emplace_back([this] { helperLoop(); });
+        startHelpers(m_threads, threads, [this] { helperLoop(); });
     }
 
     // Items not yet started are dropped; items being worked on are waited for.

@@ -167,6 +167,49 @@ private slots:
         QCOMPARE(st.st_mode & 07777, mode_t(0555));
     }
 
+    // A user at their process limit: no scan, copy or writeback thread can start, and the run
+    // still completes on the calling thread alone.
+    void noThreadToSpare()
+    {
+        if (::geteuid() != 0)
+            QSKIP("needs root to switch to an unprivileged user");
+        if (QStandardPaths::findExecutable("prlimit").isEmpty() || QStandardPaths::findExecutable("setpriv").isEmpty())
+            QSKIP("prlimit or setpriv (util-linux) is missing");
+        const std::string root = fresh("nothreads");
+        const std::string src = root + "/src";
+        std::vector<std::string> owned{src, root + "/dst"};
+        for (const char *d : {"/a", "/a/b", "/c"}) {
+            ::mkdir((src + d).c_str(), 0755);
+            owned.push_back(src + d);
+        }
+        for (int i = 0; i < 300; ++i) {
+            owned.push_back(src + (i % 3 == 0 ? "/a/f" : i % 3 == 1 ? "/a/b/f" : "/c/f") + std::to_string(i));
+            writeFile(owned.back(), std::string(size_t(i) * 37, char('a' + i % 26)));
+        }
+        for (const std::string &p : owned)
+            QVERIFY(::lchown(p.c_str(), 65534, 65534) == 0);
+        // The limit counts every process of the user: allow what runs as nobody now, plus one.
+        int running = 0;
+        for (const std::string &pid : listDir("/proc")) {
+            struct stat st;
+            if (pid.find_first_not_of("0123456789") == std::string::npos
+                && ::stat(("/proc/" + pid).c_str(), &st) == 0 && st.st_uid == 65534)
+                ++running;
+        }
+        QProcess p;
+        // Under the sanitizers: LeakSanitizer's check at exit needs a thread of its own.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("ASAN_OPTIONS", env.value("ASAN_OPTIONS") + ":detect_leaks=0");
+        p.setProcessEnvironment(env);
+        p.start("prlimit", {QString("--nproc=%1").arg(running + 1), "setpriv", "--reuid=65534",
+                            "--regid=65534", "--clear-groups", QString::fromStdString(Cofferctl), "sync",
+                            "--into", QString::fromStdString(root + "/dst"), "--source",
+                            QString::fromStdString(src)});
+        QVERIFY(p.waitForFinished(60000));
+        QVERIFY2(p.exitCode() == 0, p.readAllStandardError().constData());
+        QVERIFY(compareTrees(src, root + "/dst/current/src").empty());
+    }
+
     void fileChangesWhileCopied()
     {
         const std::string root = fresh("changing");
