@@ -188,12 +188,13 @@ private:
     }
 
     // --- execute
-    void execDir(Job &job, uint32_t s, int srcFd, int dstFd, int prevFd);
-    void execEntry(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd);
-    void execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd);
+    // `dir`: the directory being executed (the entry's parent); prevFd: its previous snapshot.
+    void execDir(const std::shared_ptr<OpenDir> &dir, int prevFd);
+    void execEntry(const std::shared_ptr<OpenDir> &dir, uint32_t c, int prevFd);
+    void execFile(const std::shared_ptr<OpenDir> &dir, uint32_t c, int prevFd);
     bool copyFile(Job &job, uint32_t c, int srcFd, int dstFd, Tally *async = nullptr);
     void countCopied(const Node &n);
-    bool queueCopy(Job &job, uint32_t c);
+    bool queueCopy(const std::shared_ptr<OpenDir> &dir, uint32_t c);
     void absorbCopies(std::vector<CopyTask> done);
     void finishDir(OpenDir &dir);
     void noXattrSupport();
@@ -227,7 +228,6 @@ private:
     std::string m_snapshot, m_partialName, m_prevSnapshot;
     std::vector<std::string> m_snapshots;
     std::unique_ptr<EarlyWriteback> m_writeback; // durable runs only, while executing
-    std::shared_ptr<OpenDir> m_here; // the directory being executed (main thread)
     std::unique_ptr<WorkQueue<CopyTask>> m_copies; // while executing, with more than one CPU
 };
 
@@ -959,23 +959,6 @@ struct CopyTask
     bool copied = false;
 };
 
-// Makes `dir` the directory being executed for the lifetime of the guard.
-class CurrentDir
-{
-public:
-    CurrentDir(std::shared_ptr<OpenDir> &slot, std::shared_ptr<OpenDir> dir)
-        : m_slot(slot), m_prev(std::exchange(slot, std::move(dir)))
-    {
-    }
-    ~CurrentDir() { m_slot = std::move(m_prev); }
-    CurrentDir(const CurrentDir &) = delete;
-    CurrentDir &operator=(const CurrentDir &) = delete;
-
-private:
-    std::shared_ptr<OpenDir> &m_slot;
-    std::shared_ptr<OpenDir> m_prev;
-};
-
 void Engine::noXattrSupport()
 {
     if (m_xattrs.exchange(false))
@@ -1148,13 +1131,13 @@ void Engine::countCopied(const Node &n)
 
 // Hands a small regular file's copy to the copy threads; false: copy it here and now. Hard-link
 // members are always copied here, in walk order, since later members link to the first.
-bool Engine::queueCopy(Job &job, uint32_t c)
+bool Engine::queueCopy(const std::shared_ptr<OpenDir> &dir, uint32_t c)
 {
-    const Node &n = job.src.nodes[c];
-    if (!m_copies || !m_here || n.nlink > 1 || n.size > CopyOnThreadMaxBytes)
+    const Node &n = dir->job->src.nodes[c];
+    if (!m_copies || n.nlink > 1 || n.size > CopyOnThreadMaxBytes)
         return false;
-    ++m_here->copying;
-    m_copies->push(CopyTask{m_here, c, {}, false});
+    ++dir->copying;
+    m_copies->push(CopyTask{dir, c, {}, false});
     return true;
 }
 
@@ -1330,8 +1313,10 @@ void Engine::setDirMeta(Job &job, uint32_t s, int srcFd, int dstFd)
         throwDest(errno, "Cannot set the modification time of " + itemPath(job, s));
 }
 
-void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
+void Engine::execFile(const std::shared_ptr<OpenDir> &dir, uint32_t c, int prevFd)
 {
+    Job &job = *dir->job;
+    const int srcFd = dir->src, dstFd = dir->dst;
     Node &n = job.src.nodes[c];
     const bool isReg = S_ISREG(n.mode);
     const bool member = isReg && n.nlink > 1;
@@ -1366,7 +1351,7 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     case Action::Update:
     case Action::Link:
         if (isReg) {
-            if (!queueCopy(job, c))
+            if (!queueCopy(dir, c))
                 copyFile(job, c, srcFd, dstFd);
         } else
             makeSpecial(job, c, dstFd);
@@ -1433,14 +1418,16 @@ void Engine::execFile(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     }
 }
 
-void Engine::execEntry(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
+void Engine::execEntry(const std::shared_ptr<OpenDir> &parent, uint32_t c, int prevFd)
 {
     checkCancel();
+    Job &job = *parent->job;
+    const int srcFd = parent->src, dstFd = parent->dst;
     Node &n = job.src.nodes[c];
     if (!S_ISDIR(n.mode)) {
         if (n.action == Action::None && !(n.flags & FlagCheckXattr) && !(S_ISREG(n.mode) && n.nlink > 1))
             return;
-        execFile(job, c, srcFd, dstFd, prevFd);
+        execFile(parent, c, prevFd);
         report(Phase::Copy, &job, c);
         return;
     }
@@ -1498,10 +1485,7 @@ void Engine::execEntry(Job &job, uint32_t c, int srcFd, int dstFd, int prevFd)
     dir->dst = dfd.get();
     dir->ownSrc = std::move(sfd);
     dir->ownDst = std::move(dfd);
-    {
-        CurrentDir current(m_here, dir);
-        execDir(job, c, dir->src, dir->dst, pfd.get());
-    }
+    execDir(dir, pfd.get());
     dir->walked = true;
     if (dir->copying == 0)
         finishDir(*dir);
@@ -1527,9 +1511,11 @@ void Engine::finishDir(OpenDir &dir)
     }
 }
 
-void Engine::execDir(Job &job, uint32_t s, int srcFd, int dstFd, int prevFd)
+void Engine::execDir(const std::shared_ptr<OpenDir> &open, int prevFd)
 {
-    Node &dir = job.src.nodes[s];
+    Job &job = *open->job;
+    const int dstFd = open->dst;
+    Node &dir = job.src.nodes[open->index];
     if (m_opt.mode == Mode::Mirror && dir.match != NoNode && job.haveDst) {
         const Node &d = job.dst.nodes[dir.match];
         for (uint32_t k = d.firstChild; k < d.firstChild + d.childCount; ++k) {
@@ -1547,7 +1533,7 @@ void Engine::execDir(Job &job, uint32_t s, int srcFd, int dstFd, int prevFd)
         }
     }
     for (uint32_t c = dir.firstChild; c < dir.firstChild + dir.childCount; ++c) {
-        execEntry(job, c, srcFd, dstFd, prevFd);
+        execEntry(open, c, prevFd);
         if (m_copies)
             absorbCopies(m_copies->collect());
     }
@@ -1817,10 +1803,7 @@ Result Engine::run()
             rootDir->job = &job;
             rootDir->src = job.srcRoot.get();
             rootDir->dst = job.dstRoot.get();
-            {
-                CurrentDir current(m_here, rootDir);
-                execDir(job, 0, rootDir->src, rootDir->dst, job.prevRoot.get());
-            }
+            execDir(rootDir, job.prevRoot.get());
             if (m_copies)
                 absorbCopies(m_copies->drain());
             rootDir->walked = true;
