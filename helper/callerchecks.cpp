@@ -2,8 +2,6 @@
 
 #include "block/vault.h"
 
-#include <QDBusArgument>
-
 #include <cerrno>
 #include <chrono>
 #include <fcntl.h>
@@ -235,102 +233,6 @@ uint64_t checkSize(uint64_t size)
     if (size > Vault::maximumSize)
         throw invalid("A vault can be at most " + std::to_string(Vault::maximumSize >> 40) + " TiB.");
     return size;
-}
-
-void checkOptionKeys(const QVariantMap &options, const QStringList &known)
-{
-    for (auto it = options.cbegin(); it != options.cend(); ++it) {
-        if (!known.contains(it.key()))
-            throw invalid("Unknown option \"" + it.key().left(64).toStdString() + "\".");
-    }
-}
-
-uint32_t optionUInt(const QVariantMap &options, const QString &key, uint32_t def, uint32_t max)
-{
-    const auto it = options.constFind(key);
-    if (it == options.cend())
-        return def;
-    qulonglong value = 0;
-    switch (it->metaType().id()) {
-    case QMetaType::UInt:
-    case QMetaType::ULongLong:
-    case QMetaType::UShort:
-    case QMetaType::UChar:
-        value = it->toULongLong();
-        break;
-    case QMetaType::Int:
-    case QMetaType::LongLong:
-    case QMetaType::Short:
-        if (it->toLongLong() < 0)
-            throw invalid("Option " + key.toStdString() + " must not be negative.");
-        value = it->toULongLong();
-        break;
-    default:
-        throw invalid("Option " + key.toStdString() + " must be a number.");
-    }
-    if (value > max)
-        throw invalid("Option " + key.toStdString() + " is larger than " + std::to_string(max) + ".");
-    return uint32_t(value);
-}
-
-bool optionBool(const QVariantMap &options, const QString &key, bool def)
-{
-    const auto it = options.constFind(key);
-    if (it == options.cend())
-        return def;
-    if (it->metaType().id() != QMetaType::Bool)
-        throw invalid("Option " + key.toStdString() + " must be a boolean.");
-    return it->toBool();
-}
-
-QString optionString(const QVariantMap &options, const QString &key, const QString &def)
-{
-    const auto it = options.constFind(key);
-    if (it == options.cend())
-        return def;
-    if (it->metaType().id() != QMetaType::QString)
-        throw invalid("Option " + key.toStdString() + " must be a string.");
-    const QString value = it->toString();
-    if (value.size() > Limits::maxPathBytes || value.contains(QChar(0)))
-        throw invalid("Option " + key.toStdString() + " is too long or contains NUL.");
-    return value;
-}
-
-QStringList optionStringList(const QVariantMap &options, const QString &key)
-{
-    const auto it = options.constFind(key);
-    if (it == options.cend())
-        return {};
-    QStringList list;
-    if (it->metaType().id() == QMetaType::QStringList) {
-        list = it->toStringList();
-    } else if (it->metaType() == QMetaType::fromType<QDBusArgument>()) {
-        const auto arg = it->value<QDBusArgument>();
-        if (arg.currentSignature() != QLatin1String("as"))
-            throw invalid("Option " + key.toStdString() + " must be a list of strings.");
-        arg >> list;
-    } else {
-        throw invalid("Option " + key.toStdString() + " must be a list of strings.");
-    }
-    if (list.size() > Limits::maxExcludes)
-        throw invalid("Option " + key.toStdString() + " has too many entries.");
-    for (const QString &s : list) {
-        if (s.isEmpty() || s.size() > Limits::maxPathBytes || s.contains(QChar(0)))
-            throw invalid("Option " + key.toStdString() + " has an empty, too long or NUL entry.");
-    }
-    return list;
-}
-
-QDBusUnixFileDescriptor optionFd(const QVariantMap &options, const QString &key)
-{
-    const auto it = options.constFind(key);
-    if (it == options.cend())
-        return {};
-    if (it->metaType() != QMetaType::fromType<QDBusUnixFileDescriptor>())
-        throw invalid("Option " + key.toStdString() + " must be a file descriptor (h).");
-    const auto fd = it->value<QDBusUnixFileDescriptor>();
-    fdOf(fd, "key file option");
-    return fd;
 }
 
 std::vector<std::string> checkSources(const QStringList &sources)

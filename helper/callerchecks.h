@@ -48,13 +48,9 @@ inline constexpr int maxOpenVaultsPerUser = 16;
 inline constexpr int maxJobsPerUser = 4;
 inline constexpr int maxSources = 64;
 inline constexpr int maxPathBytes = 4096;
-inline constexpr int maxExcludes = 1024;
 inline constexpr size_t maxPassphraseBytes = 1024 * 1024; // through a pipe
 inline constexpr size_t maxKeyFileBytes = 8 * 1024 * 1024; // cryptsetup's own key file limit
 inline constexpr int secretReadTimeoutMs = 10000;
-inline constexpr uint32_t maxPbkdfMemoryKiB = 4 * 1024 * 1024;
-inline constexpr uint32_t maxPbkdfIterMs = 60000;
-inline constexpr uint32_t maxPbkdfIterations = 1000;
 } // namespace Limits
 
 // The descriptor itself: QtDBus hands an invalid one when the message's index was bad.
@@ -83,15 +79,6 @@ bool isValidName(const std::string &name);
 
 // A vault size: between the block layer's minimum and maximum.
 uint64_t checkSize(uint64_t size);
-
-// Typed option access: unknown keys and wrong types are InvalidArgument.
-void checkOptionKeys(const QVariantMap &options, const QStringList &known);
-uint32_t optionUInt(const QVariantMap &options, const QString &key, uint32_t def, uint32_t max);
-bool optionBool(const QVariantMap &options, const QString &key, bool def);
-QString optionString(const QVariantMap &options, const QString &key, const QString &def = {});
-QStringList optionStringList(const QVariantMap &options, const QString &key);
-// A fd option ('h' inside the variant). Returns an invalid descriptor when absent.
-QDBusUnixFileDescriptor optionFd(const QVariantMap &options, const QString &key);
 
 // Sync sources: 1..64 absolute paths without NUL or empty components; the child resolves them
 // as the caller. Returns the bytes.

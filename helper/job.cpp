@@ -46,22 +46,34 @@ void Job::emitPropertiesChanged()
         {QStringLiteral("CurrentItem"), m_currentItem},
         {QStringLiteral("Finished"), m_finished},
     };
+    if (m_finished) {
+        changed.insert(QStringLiteral("Success"), m_success);
+        changed.insert(QStringLiteral("ErrorName"), m_errorName);
+        changed.insert(QStringLiteral("ErrorMessage"), m_errorMessage);
+        changed.insert(QStringLiteral("Outcome"), outcomeName());
+        changed.insert(QStringLiteral("Result"), m_result);
+    }
     QDBusMessage signal = QDBusMessage::createSignal(
         m_path, QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("PropertiesChanged"));
     signal << QString::fromLatin1(Helper1::JobInterface) << changed << QStringList();
     m_manager->bus().send(signal);
 }
 
-void Job::finish(const std::optional<Error> &error, const QString &note)
+void Job::finish(const std::optional<Error> &error, Helper1::JobOutcome success, const QString &note,
+                 const QVariantMap &result)
 {
     if (m_finished)
         return;
     m_finished = true;
     m_success = !error;
+    m_result = result;
     if (error) {
+        m_outcome = error->code() == ErrorCode::Cancelled ? Helper1::JobOutcome::Cancelled
+                                                          : Helper1::JobOutcome::Failed;
         m_errorName = DBusErrors::errorName(error->code());
         m_errorMessage = QString::fromStdString(error->message());
     } else {
+        m_outcome = success;
         m_errorMessage = note;
     }
     emitPropertiesChanged();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "dbus/options.h"
 #include "error.h"
 
 #include <QDBusContext>
@@ -37,6 +38,8 @@ class Job : public QObject, protected QDBusContext
     Q_PROPERTY(bool Success READ success)
     Q_PROPERTY(QString ErrorName READ errorName)
     Q_PROPERTY(QString ErrorMessage READ errorMessage)
+    Q_PROPERTY(QString Outcome READ outcomeName)
+    Q_PROPERTY(QVariantMap Result READ result)
 
 public:
     Job(Manager *manager, uint number, const QString &operation, const QString &actionId,
@@ -57,6 +60,9 @@ public:
     bool success() const { return m_success; }
     QString errorName() const { return m_errorName; }
     QString errorMessage() const { return m_errorMessage; }
+    Helper1::JobOutcome outcome() const { return m_outcome; }
+    QString outcomeName() const { return Helper1::jobOutcomeName(m_outcome); }
+    QVariantMap result() const { return m_result; }
     QString actionId() const { return m_actionId; }
 
     struct Update
@@ -67,9 +73,12 @@ public:
     };
     // Updates the progress properties and tells listeners (PropertiesChanged, at most 5 per s).
     void setProgress(const Update &update, bool force = false);
-    // Completes the job: Completed(ok, name, message). Idempotent. `note` is the message of a
-    // job that succeeded with something to say (a sync that skipped unreadable files: "partial").
-    void finish(const std::optional<Error> &error, const QString &note = {});
+    // Completes the job: Outcome and Result first, then Completed(ok, name, message).
+    // Idempotent. The outcome is Failed (or Cancelled for ErrorCode::Cancelled) when `error` is
+    // set, else `success` (Ok, or Partial for a sync that skipped unreadable files; `note` then
+    // says so in ErrorMessage). `result` is the operation's Job.Result (core/dbus/options.h).
+    void finish(const std::optional<Error> &error, Helper1::JobOutcome success = Helper1::JobOutcome::Ok,
+                const QString &note = {}, const QVariantMap &result = {});
 
     // What Cancel() does once the caller passed polkit.
     std::function<void()> onCancel;
@@ -96,6 +105,8 @@ private:
     bool m_finished = false;
     bool m_success = false;
     QString m_errorName, m_errorMessage;
+    Helper1::JobOutcome m_outcome = Helper1::JobOutcome::Running;
+    QVariantMap m_result;
     QElapsedTimer m_lastEmit;
 };
 

@@ -3,6 +3,7 @@
 #include "block/vault.h"
 #include "dbus/errornames.h"
 #include "dbus/helper1.h"
+#include "dbus/options.h"
 #include "job.h"
 #include "sync/syncengine.h"
 #include "syncchild.h"
@@ -36,18 +37,6 @@ const QString ActionSync = QStringLiteral("org.coffer.helper.sync");
 const QString ActionKeys = QStringLiteral("org.coffer.helper.manage-keys");
 const QString ActionResize = QStringLiteral("org.coffer.helper.resize");
 const QString ActionOthers = QStringLiteral("org.coffer.helper.manage-other-users");
-
-// The PBKDF options a caller may pass (tests and slow machines keep them cheap).
-Vault::PbkdfOptions pbkdfFrom(const QVariantMap &options)
-{
-    Vault::PbkdfOptions p;
-    p.memoryKiB = optionUInt(options, QStringLiteral("pbkdf-memory-kib"), 0, Limits::maxPbkdfMemoryKiB);
-    p.iterMs = optionUInt(options, QStringLiteral("pbkdf-iter-ms"), 0, Limits::maxPbkdfIterMs);
-    p.iterations = optionUInt(options, QStringLiteral("pbkdf-iterations"), 0, Limits::maxPbkdfIterations);
-    if (p.memoryKiB != 0 && p.memoryKiB < 8)
-        throw Error(ErrorCode::InvalidArgument, "pbkdf-memory-kib must be at least 8.");
-    return p;
-}
 
 UniqueFd dupFd(int fd)
 {
@@ -274,9 +263,10 @@ Job *Manager::newJob(const QString &operation, const QString &actionId, uid_t st
     return job;
 }
 
-void Manager::finishJob(Job *job, const std::optional<Error> &error, const QString &note)
+void Manager::finishJob(Job *job, const std::optional<Error> &error, Helper1::JobOutcome success,
+                        const QString &note, const QVariantMap &result)
 {
-    job->finish(error, note);
+    job->finish(error, success, note, result);
     log(QStringLiteral("%1 %2 finished: %3").arg(job->operation(), job->path(),
         error ? QString::fromStdString(error->message()) : QStringLiteral("ok")));
     // Keep it a while for clients that ask after the signal went out (it does not keep the
@@ -388,19 +378,15 @@ QDBusObjectPath Manager::CreateVault(const QDBusUnixFileDescriptor &backing, qul
     setDelayedReply(true);
     authorize(message(), [](uid_t) { return ActionCreate; },
               [this, backing, size, passphrase, options](const Caller &caller) {
-        checkOptionKeys(options, {QStringLiteral("label"), QStringLiteral("name"),
-                                  QStringLiteral("pbkdf-memory-kib"), QStringLiteral("pbkdf-iter-ms"),
-                                  QStringLiteral("pbkdf-iterations"), QStringLiteral("keyfile")});
+        const Helper1::CreateOptions request = Helper1::decodeCreateOptions(options);
         const int fd = fdOf(backing, "backing file");
         const BackingFile file = checkBackingFd(fd, caller.uid, BackingUse::Create);
         checkFileFree(file.id);
         checkSize(size);
         Vault::CreateOptions create;
-        QString name = optionString(options, QStringLiteral("label"));
-        if (name.isEmpty())
-            name = optionString(options, QStringLiteral("name"), QStringLiteral("vault"));
+        const QString name = request.label;
         create.name = checkName(name);
-        create.pbkdf = pbkdfFrom(options);
+        create.pbkdf = request.pbkdf;
         create.ownerUid = caller.uid;
         create.ownerGid = credentialsFor(caller.uid).gid;
         Vault::checkMedium(fd, size); // NoSpace before anything is written
@@ -409,9 +395,9 @@ QDBusObjectPath Manager::CreateVault(const QDBusUnixFileDescriptor &backing, qul
         if (secret->empty())
             throw Error(ErrorCode::InvalidArgument, "The passphrase is empty.");
         std::shared_ptr<SecretBuffer> keyFile;
-        const QDBusUnixFileDescriptor keyFd = optionFd(options, QStringLiteral("keyfile"));
-        if (keyFd.isValid()) {
-            keyFile = std::make_shared<SecretBuffer>(readSecret(keyFd.fileDescriptor(), Limits::maxKeyFileBytes));
+        if (request.keyFile.isValid()) {
+            keyFile = std::make_shared<SecretBuffer>(
+                readSecret(request.keyFile.fileDescriptor(), Limits::maxKeyFileBytes));
             if (keyFile->empty())
                 throw Error(ErrorCode::InvalidArgument, "The key file is empty.");
         }
@@ -445,12 +431,8 @@ QDBusObjectPath Manager::Unlock(const QDBusUnixFileDescriptor &backing,
     setDelayedReply(true);
     authorize(message(), [](uid_t) { return ActionUnlock; },
               [this, backing, passphrase, options](const Caller &caller) {
-        checkOptionKeys(options, {QStringLiteral("read-only"), QStringLiteral("keyfile"),
-                                  QStringLiteral("fsck")});
         Vault::OpenOptions open;
-        open.readOnly = optionBool(options, QStringLiteral("read-only"), false);
-        if (options.contains(QStringLiteral("fsck")))
-            open.fsck = optionBool(options, QStringLiteral("fsck"), false);
+        open.readOnly = Helper1::decodeUnlockOptions(options).readOnly;
         const int fd = fdOf(backing, "backing file");
         const BackingFile file = checkBackingFd(fd, caller.uid, BackingUse::Open);
         checkFileFree(file.id);
@@ -571,8 +553,7 @@ void Manager::vaultLock(VaultObject *vault, const QDBusMessage &msg, const QVari
     authorize(msg, ownAction(ActionLock, vault->owner()), [this, guard, options](const Caller &caller) {
         if (!guard)
             throw Error(ErrorCode::NotFound, "The vault is no longer open.");
-        checkOptionKeys(options, {QStringLiteral("force")});
-        const bool force = optionBool(options, QStringLiteral("force"), false);
+        const bool force = Helper1::decodeLockOptions(options).force;
         if (!guard->busyWith.isEmpty())
             throw Error(ErrorCode::Busy, ("The vault is busy with " + guard->busyWith
                                           + "; wait for it or cancel it first.").toStdString());
@@ -594,10 +575,7 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
     authorize(msg, ownAction(ActionSync, vault->owner()), [this, guard, sources, options](const Caller &caller) {
         if (!guard)
             throw Error(ErrorCode::NotFound, "The vault is no longer open.");
-        checkOptionKeys(options, {QStringLiteral("mode"), QStringLiteral("exclude"),
-                                  QStringLiteral("lock-after"), QStringLiteral("checksum"),
-                                  QStringLiteral("keep-last"), QStringLiteral("keep-daily"),
-                                  QStringLiteral("keep-weekly"), QStringLiteral("dry-run")});
+        const Helper1::SyncOptions request = Helper1::decodeSyncOptions(options);
         Sync::Options sync;
         for (const std::string &path : checkSources(sources)) {
             Sync::Source source;
@@ -606,21 +584,12 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
             sync.sources.push_back(source);
         }
         sync.destination = guard->open().mountPoint;
-        const QString mode = optionString(options, QStringLiteral("mode"), QStringLiteral("mirror"));
-        if (mode == QLatin1String("mirror"))
-            sync.mode = Sync::Mode::Mirror;
-        else if (mode == QLatin1String("snapshot"))
-            sync.mode = Sync::Mode::Snapshot;
-        else
-            throw Error(ErrorCode::InvalidArgument, "mode must be \"mirror\" or \"snapshot\".");
-        for (const QString &pattern : optionStringList(options, QStringLiteral("exclude")))
-            sync.excludes.push_back(pattern.toUtf8().toStdString());
-        sync.checksum = optionBool(options, QStringLiteral("checksum"), false);
-        sync.dryRun = optionBool(options, QStringLiteral("dry-run"), false);
-        sync.retention.keepLast = int(optionUInt(options, QStringLiteral("keep-last"), 0, 10000));
-        sync.retention.keepDaily = int(optionUInt(options, QStringLiteral("keep-daily"), 0, 10000));
-        sync.retention.keepWeekly = int(optionUInt(options, QStringLiteral("keep-weekly"), 0, 10000));
-        const bool lockAfter = optionBool(options, QStringLiteral("lock-after"), false);
+        sync.mode = request.mode;
+        sync.excludes = request.excludes;
+        sync.checksum = request.checksum;
+        sync.dryRun = request.dryRun;
+        sync.retention = request.retention;
+        const bool lockAfter = request.lockAfter;
         if (!guard->busyWith.isEmpty())
             throw Error(ErrorCode::Busy, ("The vault is busy with " + guard->busyWith + ".").toStdString());
 
@@ -643,7 +612,9 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
             UniqueFd fd;
             QByteArray pending;
             std::optional<Error> error;
+            Helper1::JobOutcome outcome = Helper1::JobOutcome::Ok;
             QString note;
+            QVariantMap result;
             bool gotResult = false;
             QSocketNotifier *notifier = nullptr;
         };
@@ -686,11 +657,14 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
                             job->setProgress(u);
                         } else if (const auto *r = std::get_if<Sync::Result>(&message)) {
                             reader->gotResult = true;
-                            if (r->outcome == Sync::Outcome::Cancelled)
+                            reader->result = Helper1::encodeSyncResult(*r);
+                            if (r->outcome == Sync::Outcome::Cancelled) {
                                 reader->error = Error(ErrorCode::Cancelled, "The sync was cancelled; the vault holds a consistent copy.");
-                            else if (r->outcome == Sync::Outcome::Partial)
+                            } else if (r->outcome == Sync::Outcome::Partial) {
+                                reader->outcome = Helper1::JobOutcome::Partial;
                                 reader->note = QStringLiteral("partial: the sync finished, but %1 items could not be read")
                                                    .arg(qulonglong(r->warnings.size() + r->warningsDropped));
+                            }
                         } else if (const auto *e = std::get_if<Sync::ErrorReport>(&message)) {
                             reader->gotResult = true;
                             reader->error = Error(e->code, e->message, e->sysErrno);
@@ -715,15 +689,17 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
                 guard->busyWith.clear();
             job->setProgress({1.0, job->bytesDone(), job->bytesTotal(), job->filesDone(), job->filesTotal(), {}}, true);
             const std::optional<Error> error = reader->error;
+            const Helper1::JobOutcome outcome = reader->outcome;
             const QString note = reader->note;
+            const QVariantMap result = reader->result;
             reader->fd.reset();
             if (lockAfter && guard && (!error || error->code() == ErrorCode::Failed)) {
-                closeVault(guard, false, [this, job, error, note](std::optional<Error> lockError) {
-                    finishJob(job, error ? error : lockError, note);
+                closeVault(guard, false, [this, job, error, outcome, note, result](std::optional<Error> lockError) {
+                    finishJob(job, error ? error : lockError, outcome, note, result);
                 });
                 return;
             }
-            finishJob(job, error, note);
+            finishJob(job, error, outcome, note, result);
         });
     });
 }

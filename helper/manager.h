@@ -3,6 +3,7 @@
 #include "block/uniquefd.h"
 #include "block/vault.h"
 #include "callerchecks.h"
+#include "dbus/options.h"
 #include "polkitauthority.h"
 #include "runtimestate.h"
 
@@ -113,7 +114,9 @@ private:
     void checkFileFree(const FileId &id) const;
     Job *newJob(const QString &operation, const QString &actionId, uid_t startedBy, uid_t owner,
                 bool cancelable);
-    void finishJob(Job *job, const std::optional<Error> &error, const QString &note = {});
+    void finishJob(Job *job, const std::optional<Error> &error,
+                   Helper1::JobOutcome success = Helper1::JobOutcome::Ok, const QString &note = {},
+                   const QVariantMap &result = {});
     VaultObject *addVault(const Vault::OpenVault &open, uid_t owner, const FileId &backing,
                           const std::string &name, UniqueFd backingFd);
     void removeVault(VaultObject *vault, const QString &reason);

@@ -2,6 +2,7 @@
 // objects offer exactly the methods the interface XML (and so the client proxies) promise.
 #include "dbus/errornames.h"
 #include "dbus/helper1interface.h"
+#include "dbus/options.h"
 #include "job.h"
 #include "manager.h"
 #include "vaultobject.h"
@@ -122,6 +123,44 @@ private Q_SLOTS:
             const QMetaMethod m = helper->method(i);
             if (m.methodType() == QMetaMethod::Slot && m.access() == QMetaMethod::Public)
                 QVERIFY2(methods.contains(QString::fromLatin1(m.name())), m.name().constData());
+        }
+    }
+
+    // Every a{sv} in the XML documents its keys (org.coffer.Options), exactly those the codec
+    // (and so the helper) accepts, with the same signatures.
+    void xmlDocumentsTheOptions()
+    {
+        QFile file(QStringLiteral(COFFER_SOURCE_DIR "/core/dbus/org.coffer.Helper1.xml"));
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QXmlStreamReader xml(&file);
+        QString member;
+        QMap<QString, QStringList> documented;
+        while (!xml.atEnd()) {
+            xml.readNext();
+            if (!xml.isStartElement())
+                continue;
+            const QString name = xml.attributes().value(QLatin1String("name")).toString();
+            if (xml.name() == QLatin1String("method") || xml.name() == QLatin1String("property"))
+                member = name;
+            else if (xml.name() == QLatin1String("annotation") && name == QLatin1String("org.coffer.Options"))
+                documented[member] = xml.attributes().value(QLatin1String("value")).toString().split(QLatin1Char(' '));
+        }
+        QVERIFY(!xml.hasError());
+        const QMap<QString, const char *> dictionaries{{QStringLiteral("CreateVault"), "CreateVault"},
+                                                       {QStringLiteral("Unlock"), "Unlock"},
+                                                       {QStringLiteral("Lock"), "Lock"},
+                                                       {QStringLiteral("Sync"), "Sync"},
+                                                       {QStringLiteral("Result"), "SyncResult"}};
+        QCOMPARE(documented.keys(), dictionaries.keys());
+        for (auto it = dictionaries.cbegin(); it != dictionaries.cend(); ++it) {
+            QStringList inCode;
+            for (const Helper1::OptionSpec &spec : Helper1::optionSpecs(it.value()))
+                inCode << QString::fromLatin1(spec.key.data(), qsizetype(spec.key.size())) + QLatin1Char(':')
+                              + QString::fromLatin1(spec.signature.data(), qsizetype(spec.signature.size()));
+            QStringList inXml = documented.value(it.key());
+            inCode.sort();
+            inXml.sort();
+            QCOMPARE(inXml, inCode);
         }
     }
 

@@ -223,24 +223,6 @@ private Q_SLOTS:
         QCOMPARE(checkSize(64ull << 20), 64ull << 20);
     }
 
-    void options()
-    {
-        const QVariantMap o{{QStringLiteral("n"), 5u},
-                            {QStringLiteral("neg"), -1},
-                            {QStringLiteral("s"), QStringLiteral("x")},
-                            {QStringLiteral("b"), true}};
-        QCOMPARE(codeOf([&] { checkOptionKeys(o, {QStringLiteral("n")}); }), ErrorCode::InvalidArgument);
-        checkOptionKeys(o, {QStringLiteral("n"), QStringLiteral("neg"), QStringLiteral("s"), QStringLiteral("b")});
-        QCOMPARE(optionUInt(o, QStringLiteral("n"), 0, 10), 5u);
-        QCOMPARE(optionUInt(o, QStringLiteral("missing"), 7, 10), 7u);
-        QCOMPARE(codeOf([&] { optionUInt(o, QStringLiteral("n"), 0, 4); }), ErrorCode::InvalidArgument);
-        QCOMPARE(codeOf([&] { optionUInt(o, QStringLiteral("neg"), 0, 4); }), ErrorCode::InvalidArgument);
-        QCOMPARE(codeOf([&] { optionUInt(o, QStringLiteral("s"), 0, 4); }), ErrorCode::InvalidArgument);
-        QCOMPARE(codeOf([&] { optionBool(o, QStringLiteral("n"), false); }), ErrorCode::InvalidArgument);
-        QCOMPARE(optionBool(o, QStringLiteral("b"), false), true);
-        QCOMPARE(codeOf([&] { optionFd(o, QStringLiteral("s")); }), ErrorCode::InvalidArgument);
-    }
-
     void sources()
     {
         const auto s = checkSources({QStringLiteral("/home/alice/.ssh/"), QStringLiteral("/etc")});

@@ -1,0 +1,149 @@
+#pragma once
+
+// The a{sv} arguments and results of org.coffer.Helper1 in one place (design.md 3): a constant
+// for every key, one typed struct per method, encode() for clients and decode*() for the helper.
+// Decoding is the helper's validation of options: an unknown key, a wrong type or a value out of
+// range is InvalidArgument with a sentence naming the key.
+//
+// org.coffer.Helper1.xml lists the keys of every a{sv} in an "org.coffer.Options" annotation
+// ("key:signature key:signature ..."); tests/unit/test_dbus_contract compares it with
+// optionSpecs(), so the XML documents exactly what the helper accepts.
+
+#include "block/vault.h"
+#include "sync/syncengine.h"
+
+#include <QDBusUnixFileDescriptor>
+#include <QString>
+#include <QVariantMap>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace Coffer::Helper1 {
+
+namespace Key {
+// CreateVault
+inline constexpr char Label[] = "label";
+inline constexpr char PbkdfMemoryKiB[] = "pbkdf-memory-kib";
+inline constexpr char PbkdfIterMs[] = "pbkdf-iter-ms";
+inline constexpr char PbkdfIterations[] = "pbkdf-iterations";
+inline constexpr char KeyFile[] = "keyfile";
+// Unlock
+inline constexpr char ReadOnly[] = "read-only";
+// Vault.Lock
+inline constexpr char Force[] = "force";
+// Vault.Sync
+inline constexpr char Mode[] = "mode";
+inline constexpr char Exclude[] = "exclude";
+inline constexpr char LockAfter[] = "lock-after";
+inline constexpr char Checksum[] = "checksum";
+inline constexpr char DryRun[] = "dry-run";
+inline constexpr char KeepLast[] = "keep-last";
+inline constexpr char KeepDaily[] = "keep-daily";
+inline constexpr char KeepWeekly[] = "keep-weekly";
+// Job.Result of a sync
+inline constexpr char Durable[] = "durable";
+inline constexpr char UsedManifest[] = "used-manifest";
+inline constexpr char Snapshot[] = "snapshot";
+inline constexpr char FilesScanned[] = "files-scanned";
+inline constexpr char FilesCopied[] = "files-copied";
+inline constexpr char FilesLinked[] = "files-linked";
+inline constexpr char FilesDeleted[] = "files-deleted";
+inline constexpr char ItemsUpdated[] = "items-updated";
+inline constexpr char BytesCopied[] = "bytes-copied";
+inline constexpr char Warnings[] = "warnings";
+inline constexpr char WarningsDropped[] = "warnings-dropped";
+inline constexpr char SnapshotsRemoved[] = "snapshots-removed";
+inline constexpr char PlanAdded[] = "plan-added";
+inline constexpr char PlanUpdated[] = "plan-updated";
+inline constexpr char PlanMetadata[] = "plan-metadata";
+inline constexpr char PlanDeleted[] = "plan-deleted";
+inline constexpr char PlanUnchanged[] = "plan-unchanged";
+inline constexpr char PlanBytesToWrite[] = "plan-bytes-to-write";
+inline constexpr char PlanBytesToDelete[] = "plan-bytes-to-delete";
+inline constexpr char PlanBytesFree[] = "plan-bytes-free";
+inline constexpr char PlanFits[] = "plan-fits";
+inline constexpr char PlanItems[] = "plan-items";
+inline constexpr char PlanItemsDropped[] = "plan-items-dropped";
+} // namespace Key
+
+// One key of an a{sv} and the D-Bus signature of its value.
+struct OptionSpec
+{
+    std::string_view key;
+    std::string_view signature;
+};
+
+// The keys of each a{sv}: "CreateVault", "Unlock", "Lock", "Sync" (the methods' options) and
+// "SyncResult" (Job.Result of a sync). Empty for any other name.
+const std::vector<OptionSpec> &optionSpecs(std::string_view dictionary);
+
+// The most a caller may ask of a new key slot's key derivation (tests and slow machines pass
+// small values; zero means cryptsetup's benchmarked default).
+namespace PbkdfLimit {
+inline constexpr uint32_t maxMemoryKiB = 4u * 1024 * 1024;
+inline constexpr uint32_t minMemoryKiB = 8;
+inline constexpr uint32_t maxIterMs = 60000;
+inline constexpr uint32_t maxIterations = 1000;
+} // namespace PbkdfLimit
+
+// Retention counts and other small numbers.
+inline constexpr uint32_t maxKeepCount = 10000;
+// A sync's Result carries at most this many plan items and warnings (the rest are counted).
+inline constexpr size_t maxResultItems = 10000;
+
+struct CreateOptions
+{
+    QString label = QStringLiteral("vault"); // the vault's name (checked by the helper)
+    Vault::PbkdfOptions pbkdf;
+    QDBusUnixFileDescriptor keyFile; // a second key slot for this key file; invalid: none
+};
+
+struct UnlockOptions
+{
+    bool readOnly = false;
+};
+
+struct LockOptions
+{
+    bool force = false; // stop the processes holding the vault, then lock
+};
+
+struct SyncOptions
+{
+    Sync::Mode mode = Sync::Mode::Mirror;
+    std::vector<std::string> excludes;
+    bool checksum = false;
+    bool dryRun = false;
+    bool lockAfter = false;
+    Sync::Retention retention;
+};
+
+QVariantMap encode(const CreateOptions &options);
+QVariantMap encode(const UnlockOptions &options);
+QVariantMap encode(const LockOptions &options);
+QVariantMap encode(const SyncOptions &options);
+
+// Throw InvalidArgument for unknown keys, wrong types and values out of range.
+CreateOptions decodeCreateOptions(const QVariantMap &options);
+UnlockOptions decodeUnlockOptions(const QVariantMap &options);
+LockOptions decodeLockOptions(const QVariantMap &options);
+SyncOptions decodeSyncOptions(const QVariantMap &options);
+
+// Job.Outcome: "" while the job runs, then one of these.
+enum class JobOutcome { Running, Ok, Partial, Failed, Cancelled };
+QString jobOutcomeName(JobOutcome outcome);
+JobOutcome jobOutcomeFromName(const QString &name); // unknown names: Failed
+
+// Job.Result of a sync: the engine's result without its outcome (that is Job.Outcome). Paths
+// travel as bytes (ay), so names that are not UTF-8 arrive intact. At most maxResultItems plan
+// items and warnings; the rest are counted in plan-items-dropped / warnings-dropped.
+QVariantMap encodeSyncResult(const Sync::Result &result);
+Sync::Result decodeSyncResult(const QVariantMap &result);
+
+// Registers the D-Bus types of the dictionaries' structured values (done by the functions
+// above; call it before demarshalling by hand).
+void registerOptionTypes();
+
+} // namespace Coffer::Helper1
