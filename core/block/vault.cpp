@@ -244,6 +244,22 @@ std::string formatLuks2(const std::string &path, const SecretBuffer &volumeKey,
     return cd.uuid();
 }
 
+bool isCanonicalLuksUuid(std::string_view uuid)
+{
+    if (uuid.size() != 36)
+        return false;
+    for (size_t i = 0; i < uuid.size(); ++i) {
+        const char c = uuid[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 std::string mapperNameFor(const std::string &luksUuid)
 {
     return Mapping::namePrefix + luksUuid;

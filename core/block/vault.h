@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace Coffer::Vault {
@@ -205,6 +206,11 @@ void grow(int backingFd, uint64_t newSize, const SecretBuffer &secret,
 
 // Ciphers the kernel offers for dm-crypt (from /proc/crypto), e.g. "aes", "serpent", "twofish".
 std::vector<std::string> availableCiphers();
+
+// Whether `uuid` is a LUKS UUID in canonical form: 8-4-4-4-12 hexadecimal digits (either case),
+// nothing else. A header is someone's file: its UUID may be anything, so nothing derived from a
+// UUID (a dm name, a path) is made before this test passed.
+bool isCanonicalLuksUuid(std::string_view uuid);
 
 // The mapper name a vault with this LUKS UUID gets.
 std::string mapperNameFor(const std::string &luksUuid);

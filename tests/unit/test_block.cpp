@@ -3,6 +3,7 @@
 #include "block/mediuminternal.h"
 #include "block/secretbuffer.h"
 #include "block/util.h"
+#include "block/vault.h"
 #include "block/vaultinternal.h"
 #include "error.h"
 
@@ -98,6 +99,17 @@ private slots:
             QCOMPARE(e.code(), ErrorCode::InvalidArgument);
         }
         QCOMPARE(accepted, ok);
+    }
+
+    void canonicalUuids()
+    {
+        QVERIFY(Vault::isCanonicalLuksUuid("3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7b"));
+        QVERIFY(Vault::isCanonicalLuksUuid("3F2B8C1E-7A4D-4E59-9B0A-2C6D8E1F0A7B"));
+        for (const char *bad : {"", "../../../etc/x", "3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7", "3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7bc",
+                                "3f2b8c1e_7a4d-4e59-9b0a-2c6d8e1f0a7b", "3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a/b",
+                                "3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7\n", "g f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7"})
+            QVERIFY2(!Vault::isCanonicalLuksUuid(bad), bad);
+        QVERIFY(!Vault::isCanonicalLuksUuid(std::string_view("3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7\0", 36)));
     }
 
     void secretFromPipe()
