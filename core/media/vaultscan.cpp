@@ -57,7 +57,8 @@ struct Walk
     {
         UniqueFd fd(::openat(dirFd, name.c_str(), openFlags));
         struct stat st;
-        if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
+        // A file bind-mounted over a name on the medium is not on the medium.
+        if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_dev != rootDev)
             return;
         if (!registered && uint64_t(st.st_size) < limits.minSize)
             return;
@@ -116,16 +117,23 @@ struct Walk
             if (type == DT_REG) {
                 probe(dirFd, name, path, false);
             } else if (type == DT_DIR && depth < limits.maxDepth && !isTrash(name)) {
-                UniqueFd sub(::openat(dirFd, name.c_str(), openFlags | O_DIRECTORY));
-                struct stat st;
-                // Another filesystem mounted inside the medium is not the medium.
-                if (sub && ::fstat(sub.get(), &st) == 0 && st.st_dev == rootDev)
+                if (const UniqueFd sub = openSubdirectory(dirFd, name))
                     walk(sub.get(), path, depth + 1);
             }
             if (result.truncated)
                 break;
         }
         ::closedir(dir);
+    }
+
+    // A directory of the medium (not a symlink, not another filesystem mounted inside it).
+    UniqueFd openSubdirectory(int dirFd, const std::string &name) const
+    {
+        UniqueFd sub(::openat(dirFd, name.c_str(), openFlags | O_DIRECTORY));
+        struct stat st;
+        if (sub && (::fstat(sub.get(), &st) != 0 || st.st_dev != rootDev))
+            sub.reset();
+        return sub;
     }
 
     // A file someone deleted is not a vault on the medium, even if the desktop kept it.
@@ -152,7 +160,7 @@ struct Walk
         }
         UniqueFd dir(::fcntl(rootFd, F_DUPFD_CLOEXEC, 0));
         for (size_t i = 0; i + 1 < parts.size(); ++i) {
-            UniqueFd sub(::openat(dir.get(), parts[i].c_str(), openFlags | O_DIRECTORY));
+            UniqueFd sub = openSubdirectory(dir.get(), parts[i]);
             if (!sub)
                 return;
             dir = std::move(sub);
