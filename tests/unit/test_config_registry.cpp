@@ -24,6 +24,7 @@
 using namespace Coffer;
 using namespace Coffer::Config;
 using Coffer::Test::codeOf;
+using Coffer::Test::messageOf;
 
 namespace {
 
@@ -69,16 +70,6 @@ void writeFile(const QString &path, const QByteArray &data)
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
     QCOMPARE(f.write(data), data.size());
-}
-
-std::string messageOf(const std::function<void()> &f)
-{
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.message();
-    }
-    return {};
 }
 
 // Started as this test's binary with COFFER_TEST_REGISTRY_WRITER="<path> <role> <count>":
@@ -127,6 +118,13 @@ class TestConfigRegistry : public QObject
     QStringList asideFiles() const
     {
         return QDir(dir()).entryList({QStringLiteral("vaults.json.corrupt-*")}, QDir::Files | QDir::Dirs);
+    }
+
+    // The registry file as another program left it.
+    void writeRegistryFile(const QByteArray &text)
+    {
+        QDir().mkpath(dir());
+        writeFile(m_path, text);
     }
 
     QProcess *startWriter(int role, int count)
@@ -258,8 +256,7 @@ private Q_SLOTS:
             "            }\n"
             "          }\n"
             "        }";
-        QDir().mkpath(dir());
-        writeFile(m_path, text);
+        writeRegistryFile(text);
         Registry r(path());
         r.load();
         QCOMPARE(r.settings().staleAfterDays, 5);
@@ -302,8 +299,7 @@ private Q_SLOTS:
             "            \"0b1e5a7c-3f2d-4c8e-9a61-000000000007\": {\"sources\": [\"/a\", 7]},\n"
             "            \"0b1e5a7c-3f2d-4c8e-9a61-000000000008\": {\"trigger\": \"sometimes\"}\n"
             "          }, \"settings\": {\"stale-after-days\": \"seven\", \"idle-lock-minutes\": 1.5}}";
-        QDir().mkpath(dir());
-        writeFile(m_path, text);
+        writeRegistryFile(text);
         Registry r(path());
         r.load();
         QCOMPARE(r.vaults().size(), size_t(1));
@@ -338,8 +334,7 @@ private Q_SLOTS:
     void corruptFilesAreSetAside()
     {
         QFETCH(QByteArray, content);
-        QDir().mkpath(dir());
-        writeFile(m_path, content);
+        writeRegistryFile(content);
         Registry r(path());
         const std::string message = messageOf([&] { r.load(); });
         QCOMPARE(codeOf([&] { Registry(path()).load(); }), Test::NoError); // the file is gone now: empty
@@ -371,9 +366,8 @@ private Q_SLOTS:
 
     void twoCorruptFilesInOneSecond()
     {
-        QDir().mkpath(dir());
         for (int i = 0; i < 3; ++i) {
-            writeFile(m_path, "broken " + QByteArray::number(i));
+            writeRegistryFile("broken " + QByteArray::number(i));
             Registry r(path());
             QCOMPARE(codeOf([&] { r.load(); }), ErrorCode::Failed);
         }
@@ -388,8 +382,7 @@ private Q_SLOTS:
     void aNewerFileIsReadNeverWritten()
     {
         const QByteArray text = "{\"version\": 2, \"vaults\": {\"0b1e5a7c-3f2d-4c8e-9a61-000000000001\": {\"name\": \"keys\", \"new-thing\": 1}}}";
-        QDir().mkpath(dir());
-        writeFile(m_path, text);
+        writeRegistryFile(text);
         Registry r(path());
         r.load();
         QVERIFY(r.readOnly());
@@ -401,7 +394,7 @@ private Q_SLOTS:
 
         // A structure this version cannot read at all is the newer version's business: kept.
         const QByteArray odd = "{\"version\": 3, \"vaults\": [\"a\", \"list\"]}";
-        writeFile(m_path, odd);
+        writeRegistryFile(odd);
         Registry r3(path());
         r3.load();
         QVERIFY(r3.readOnly());
