@@ -30,18 +30,8 @@ void putAttribute(PropertyMap &attrs, udev_device *device, const char *name)
         attrs[name] = value;
 }
 
-} // namespace
-
-void MediaMonitor::UdevDeleter::operator()(udev *u) const
-{
-    udev_unref(u);
-}
-
-void MediaMonitor::MonitorDeleter::operator()(udev_monitor *m) const
-{
-    udev_monitor_unref(m);
-}
-
+// The properties and the "size" and "removable" attributes of one device, as the pure parser
+// (mediumFromUdev) takes them.
 std::optional<Medium> mediumOf(udev_device *device)
 {
     PropertyMap properties, attrs;
@@ -58,6 +48,18 @@ std::optional<Medium> mediumOf(udev_device *device)
                             : device;
     putAttribute(attrs, disk, "removable");
     return mediumFromUdev(properties, attrs);
+}
+
+} // namespace
+
+void MediaMonitor::UdevDeleter::operator()(udev *u) const
+{
+    udev_unref(u);
+}
+
+void MediaMonitor::MonitorDeleter::operator()(udev_monitor *m) const
+{
+    udev_monitor_unref(m);
 }
 
 MediaMonitor::MediaMonitor(QObject *parent)
@@ -81,12 +83,13 @@ void MediaMonitor::start()
         || udev_monitor_enable_receiving(monitor.get()) < 0)
         throw Error::fromErrno(errno, "Cannot listen to udev for plugged-in drives");
 
-    auto *mounts = new MountWatcher(this);
+    auto mounts = std::make_unique<MountWatcher>();
     mounts->start();
 
     m_udev = std::move(context);
     m_monitor = std::move(monitor);
-    m_mounts = mounts;
+    m_mounts = mounts.release();
+    m_mounts->setParent(this);
     connect(m_mounts, &MountWatcher::mountsChanged, this, [this] {
         for (const MediaEvent &event : m_table.remount(m_mounts->mounts()))
             report(event);
@@ -117,15 +120,12 @@ std::optional<Medium> MediaMonitor::medium(dev_t devnum) const
 void MediaMonitor::receive()
 {
     // The socket is non-blocking: take every event queued, then wait for the next wake-up.
-    while (DevicePtr device{udev_monitor_receive_device(m_monitor.get())})
-        handle(device.get(), udev_device_get_action(device.get()));
-}
-
-void MediaMonitor::handle(udev_device *device, const char *action)
-{
-    if (auto event = m_table.apply(action ? action : "change", udev_device_get_devnum(device), mediumOf(device),
-                                   m_mounts->mounts()))
-        report(*event);
+    while (DevicePtr device{udev_monitor_receive_device(m_monitor.get())}) {
+        const char *action = udev_device_get_action(device.get());
+        if (auto event = m_table.apply(action ? action : "change", udev_device_get_devnum(device.get()),
+                                       mediumOf(device.get()), m_mounts->mounts()))
+            report(*event);
+    }
 }
 
 void MediaMonitor::report(const MediaEvent &event)

@@ -19,7 +19,6 @@
 
 class QSocketNotifier;
 struct udev;
-struct udev_device;
 struct udev_monitor;
 
 namespace Coffer::Media {
@@ -56,7 +55,6 @@ Q_SIGNALS:
 
 private:
     void receive();
-    void handle(udev_device *device, const char *action);
     void report(const MediaEvent &event);
 
     struct UdevDeleter { void operator()(udev *u) const; };
@@ -67,10 +65,6 @@ private:
     MountWatcher *m_mounts = nullptr;
     MediaTable m_table;
 };
-
-// The properties and the "size"/"removable" attributes libudev gives for one device, as the
-// pure parser (mediumFromUdev) takes them.
-std::optional<Medium> mediumOf(udev_device *device);
 
 } // namespace Coffer::Media
 

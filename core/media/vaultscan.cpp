@@ -45,6 +45,9 @@ bool isPowerOfTwo(uint64_t v)
 // a FIFO that a stat would have shown to be one a moment ago.
 constexpr int openFlags = O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
 
+// The walk holds one directory fd per level: whatever a caller asks, it goes no deeper.
+constexpr int maxWalkDepth = 32;
+
 struct Walk
 {
     const ScanLimits &limits;
@@ -116,7 +119,7 @@ struct Walk
             const std::string path = prefix.empty() ? name : prefix + '/' + name;
             if (type == DT_REG) {
                 probe(dirFd, name, path, false);
-            } else if (type == DT_DIR && depth < limits.maxDepth && !isTrash(name)) {
+            } else if (type == DT_DIR && depth < std::min(limits.maxDepth, maxWalkDepth) && !isTrash(name)) {
                 if (const UniqueFd sub = openSubdirectory(dirFd, name))
                     walk(sub.get(), path, depth + 1);
             }

@@ -55,7 +55,7 @@ struct FoundVault
 
 struct ScanLimits
 {
-    int maxDepth = 4;               // directories below the root that are walked (0: root only)
+    int maxDepth = 4;               // directories below the root that are walked (0: root only; at most 32)
     size_t maxEntries = 20000;      // directory entries read in all, then the walk stops
     uint64_t minSize = 1ull << 20;  // smaller files are not probed (no real vault is)
 };
