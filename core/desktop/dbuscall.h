@@ -6,24 +6,55 @@
 
 #include <QDBusConnection>
 #include <QDBusMessage>
-#include <QDBusPendingCallWatcher>
+#include <QDBusError>
 #include <QObject>
 
+#include <functional>
 #include <string_view>
+#include <utility>
 
 namespace Coffer::DesktopDBus {
+
+// Hands one reply to a callback. QDBusConnection::callWithCallback posts the reply to its
+// receiver in one step, as it posts signals, so a reply is never overtaken by a signal that the
+// service sent after it (a QDBusPendingCallWatcher's finished() takes two steps, and can be).
+class ReplyReceiver : public QObject
+{
+    Q_OBJECT
+public:
+    ReplyReceiver(QObject *context, std::function<void(const QDBusMessage &)> onReply)
+        : QObject(context)
+        , m_onReply(std::move(onReply))
+    {
+    }
+
+public Q_SLOTS:
+    void reply(const QDBusMessage &message) { deliver(message); }
+    // (The message Qt hands the error slot is the call, not the error.)
+    void error(const QDBusError &error) { deliver(QDBusMessage::createError(error)); }
+
+private:
+    void deliver(const QDBusMessage &message)
+    {
+        deleteLater();
+        std::exchange(m_onReply, nullptr)(message);
+    }
+
+    std::function<void(const QDBusMessage &)> m_onReply;
+};
 
 // Sends `message` and calls onReply(reply) (a reply or an error message) when it comes, unless
 // `context` is gone by then. Never blocks.
 template<typename F>
 void callAsync(const QDBusConnection &bus, const QDBusMessage &message, QObject *context, F onReply)
 {
-    auto *watcher = new QDBusPendingCallWatcher(bus.asyncCall(message), context);
-    QObject::connect(watcher, &QDBusPendingCallWatcher::finished, context,
-                     [watcher, onReply = std::move(onReply)]() mutable {
-                         watcher->deleteLater();
-                         onReply(watcher->reply());
-                     });
+    auto *receiver = new ReplyReceiver(context, std::move(onReply));
+    if (!bus.callWithCallback(message, receiver, SLOT(reply(QDBusMessage)),
+                              SLOT(error(QDBusError)))) {
+        // Not even sent (no connection): answer with the error, later, as a reply would come.
+        const QDBusError failed = bus.lastError();
+        QMetaObject::invokeMethod(receiver, [receiver, failed] { receiver->error(failed); }, Qt::QueuedConnection);
+    }
 }
 
 // The Coffer::Error for a D-Bus error reply: "<what>: <the service's message>", NotAuthorized

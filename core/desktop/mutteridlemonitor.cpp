@@ -71,7 +71,7 @@ void MutterIdleMonitor::addWatch(Watch watch)
                 DesktopDBus::errorFromReply(reply, "Mutter refused an idle watch").message()));
             return;
         }
-        (watch == Watch::Idle ? m_idleWatch : m_activeWatch) = reply.arguments().value(0).toUInt();
+            (watch == Watch::Idle ? m_idleWatch : m_activeWatch) = reply.arguments().value(0).toUInt();
     });
 }
 

@@ -2,7 +2,7 @@
 
 The test plays the user: SimulateIdle() fires every idle watch, as Mutter does when the idle
 time crosses a watch's interval; SimulateActivity() fires (and drops) every user-active watch.
-WatchCount() says how many watches a client holds.
+WatchCount() says how many watches clients hold, IdleIntervals() their idle intervals.
 '''
 
 import dbus
@@ -46,3 +46,8 @@ def SimulateActivity(self):
 @dbus.service.method(MOCK_IFACE, in_signature='', out_signature='u')
 def WatchCount(self):
     return dbus.UInt32(len(self.watches))
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='', out_signature='at')
+def IdleIntervals(self):
+    return dbus.Array([dbus.UInt64(v) for v in self.watches.values() if v > 0], signature='t')
