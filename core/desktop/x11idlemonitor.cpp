@@ -94,13 +94,19 @@ void X11IdleMonitor::initialize()
         m_connection, xcb_sync_list_system_counters(m_connection), nullptr));
     if (!counters)
         throw Error(ErrorCode::NotSupported, "the X server did not list its SYNC counters");
-    for (auto it = xcb_sync_list_system_counters_counters_iterator(counters.get()); it.rem;
-         xcb_sync_systemcounter_next(&it)) {
-        const char *name = xcb_sync_systemcounter_name(it.data);
-        if (xcb_sync_systemcounter_name_length(it.data) == 8 && std::memcmp(name, "IDLETIME", 8) == 0) {
-            m_idleCounter = it.data->counter;
+    // Walked by hand: xcb's systemcounter iterator skips the padding after each name wrongly
+    // (freedesktop bug 23403, why KIdleTime uses Xlib here). Each entry is counter (4),
+    // resolution (8), name length (2) and the name, padded to 4 bytes.
+    const auto *entry = reinterpret_cast<const uint8_t *>(
+        xcb_sync_list_system_counters_counters_iterator(counters.get()).data);
+    for (uint32_t i = 0; i < counters->counters_len; ++i) {
+        const auto *counter = reinterpret_cast<const xcb_sync_systemcounter_t *>(entry);
+        const char *name = reinterpret_cast<const char *>(entry + 14);
+        if (counter->name_len == 8 && std::memcmp(name, "IDLETIME", 8) == 0) {
+            m_idleCounter = counter->counter;
             break;
         }
+        entry += (14 + counter->name_len + 3) & ~3u;
     }
     if (!m_idleCounter)
         throw Error(ErrorCode::NotSupported, "the X server has no IDLETIME counter");
