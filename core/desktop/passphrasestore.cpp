@@ -30,6 +30,10 @@ Error PassphraseStore::errorFor(QKeychain::Error code, const QString &detail, st
 {
     std::string message(what);
     const std::string why = detail.toStdString();
+    // qtkeychain's libsecret backend reports a missing Secret Service as OtherError with
+    // GDBus's "The name org.freedesktop.secrets was not provided by any .service files".
+    if (code == QKeychain::OtherError && detail.contains(QLatin1String("org.freedesktop.secrets")))
+        code = QKeychain::NoBackendAvailable;
     switch (code) {
     case QKeychain::EntryNotFound:
         return Error(ErrorCode::NotFound, message + ": no passphrase is remembered for this vault");
