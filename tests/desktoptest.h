@@ -25,6 +25,9 @@ namespace Coffer::Test {
 // The python that has dbusmock: Debian's, not whatever python3 comes first on PATH.
 inline const QString DebianPython = QStringLiteral("/usr/bin/python3");
 inline const QString MockInterface = QStringLiteral("org.freedesktop.DBus.Mock");
+inline const QString ManagerPath = QStringLiteral("/org/freedesktop/login1");
+inline const QString ManagerInterface = QStringLiteral("org.freedesktop.login1.Manager");
+inline const QString SessionInterface = QStringLiteral("org.freedesktop.login1.Session");
 
 // Children die with the test, even when it crashes.
 inline void dieWithParent(QProcess &process)

@@ -19,10 +19,6 @@ using namespace Coffer::Test;
 
 namespace {
 
-const QString ManagerPath = QStringLiteral("/org/freedesktop/login1");
-const QString ManagerInterface = QStringLiteral("org.freedesktop.login1.Manager");
-const QString SessionInterface = QStringLiteral("org.freedesktop.login1.Session");
-
 struct Inhibitor {
     QString what, who, why, mode;
 };

@@ -16,10 +16,6 @@ using namespace Coffer::Test;
 
 namespace {
 
-const QString ManagerPath = QStringLiteral("/org/freedesktop/login1");
-const QString ManagerInterface = QStringLiteral("org.freedesktop.login1.Manager");
-const QString SessionInterface = QStringLiteral("org.freedesktop.login1.Session");
-
 struct Saver {
     QString service, path;
 };
