@@ -23,6 +23,7 @@
 #include <QMetaMethod>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QThreadPool>
 #include <QtTest>
 
 #include <cerrno>
@@ -611,6 +612,9 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
+        // Join the worker threads of the locked-vault key operations: libcryptsetup's OpenSSL
+        // keeps per-thread state that is freed only when its thread exits.
+        QThreadPool::globalInstance()->waitForDone();
         m_daemon.terminate();
         m_daemon.waitForFinished();
     }
@@ -974,6 +978,9 @@ private Q_SLOTS:
     void noHelperOnTheBusIsNotFound()
     {
         m_fake.reset();
+        // The bus drops the name once it has seen the disconnect; a call before that would go to
+        // the dying connection (NoReply) instead of finding nobody.
+        QTRY_VERIFY_WITH_TIMEOUT(!m_client->isHelperRunning(), waitMs);
         RequestEnd end(m_client->refreshVaults());
         QVERIFY(end.wait());
         QCOMPARE(end.code(), ErrorCode::NotFound); // ServiceUnknown: nothing to activate
