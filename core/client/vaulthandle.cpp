@@ -149,6 +149,12 @@ Request *VaultHandle::addKey(const Secret &existing, const Secret &added)
                                   [existing, added](int fd) { Vault::addKey(fd, *existing.contents(), *added.contents()); });
 }
 
+Request *VaultHandle::removeKey(const Secret &key)
+{
+    return throughHelperOrOwnFile([this, key] { return vaultObject()->RemoveKey(key.fd()); }, Access::ReadWrite,
+                                  [key](int fd) { Vault::removeKey(fd, *key.contents()); });
+}
+
 Request *VaultHandle::backupHeader(const std::string &out)
 {
     // The new file is made first; it goes again if the backup fails.

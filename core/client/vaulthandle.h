@@ -66,6 +66,8 @@ public:
     // on the user's own file (the header is in it; no privileges needed), on a worker thread.
     Request *changePassphrase(const Secret &current, const Secret &replacement);
     Request *addKey(const Secret &existing, const Secret &added);
+    // Removes the key slot `key` opens (a passphrase or a key file). The last one is refused.
+    Request *removeKey(const Secret &key);
     // Saves the LUKS header into `out`, a new file (mode 0600; removed again on failure).
     Request *backupHeader(const std::string &out);
     // Grows the vault to `size` bytes. A locked vault is unlocked with `passphrase` for it and
