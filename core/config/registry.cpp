@@ -1,6 +1,7 @@
 #include "config/registry.h"
 
 #include "block/vault.h"
+#include "config/xdg.h"
 #include "error.h"
 
 #include <QFileSystemWatcher>
@@ -14,7 +15,6 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
-#include <pwd.h>
 #include <unistd.h>
 
 namespace Coffer::Config {
@@ -71,17 +71,7 @@ Registry::~Registry() = default;
 
 std::string Registry::defaultPath()
 {
-    const char *xdg = std::getenv("XDG_CONFIG_HOME");
-    std::string base;
-    if (xdg && xdg[0] == '/') {
-        base = xdg;
-    } else {
-        const char *home = std::getenv("HOME");
-        if ((!home || home[0] != '/') && getpwuid(getuid()))
-            home = getpwuid(getuid())->pw_dir;
-        base = std::string(home ? home : "") + "/.config";
-    }
-    return base + "/coffer/vaults.json";
+    return xdgDirectory("XDG_CONFIG_HOME", ".config") + "/coffer/vaults.json";
 }
 
 Registry::Reading Registry::read() const
