@@ -67,11 +67,11 @@ void PlanView::setPlan(const Sync::Result &dryRun, uint64_t needed, uint64_t roo
     const uint64_t changes = plan.added + plan.updated + plan.metadataOnly;
     QString summary = changes == 0 && plan.deleted == 0
         ? tr("Nothing to copy: the vault already holds all of it.")
-        : tr("To copy: %1 items, %2 in all.").arg(changes).arg(bytesText(plan.bytesToWrite));
+        : tr("Items to copy: %1, %2 in all.").arg(changes).arg(bytesText(plan.bytesToWrite));
     if (plan.deleted)
-        summary += QLatin1Char(' ') + tr("To remove from the vault: %1 items.").arg(plan.deleted);
+        summary += QLatin1Char(' ') + tr("Items to remove from the vault: %1.").arg(plan.deleted);
     if (plan.unchanged)
-        summary += QLatin1Char(' ') + tr("Unchanged: %1 items.").arg(plan.unchanged);
+        summary += QLatin1Char(' ') + tr("Unchanged: %1.").arg(plan.unchanged);
     m_summary->setText(summary);
     m_summary->setAccessibleName(summary);
 
