@@ -30,7 +30,9 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <csignal>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -258,6 +260,8 @@ private Q_SLOTS:
         QVERIFY(model.open(QIODevice::ReadOnly));
         conf.write(model.readAll().replace("@HELPER_POLICY@", COFFER_SOURCE_DIR "/packaging/dbus/org.coffer.Helper1.conf"));
         conf.close();
+        // The bus goes with the test, however the test ends.
+        m_daemon.setChildProcessModifier([] { prctl(PR_SET_PDEATHSIG, SIGKILL); });
         m_daemon.start(QStringLiteral("/usr/bin/dbus-daemon"),
                        {QStringLiteral("--config-file=") + config, QStringLiteral("--nofork"), QStringLiteral("--nopidfile"),
                         QStringLiteral("--print-address=1")});
@@ -344,6 +348,8 @@ private Q_SLOTS:
         SignalRecorder aliceChanged(client(Alice), properties, QStringLiteral("PropertiesChanged"));
         SignalRecorder bobCompleted(client(Bob), jobInterface, QStringLiteral("Completed"));
         SignalRecorder bobChanged(client(Bob), properties, QStringLiteral("PropertiesChanged"));
+        // Bob has talked to the helper too: it knows his connection, and must still tell him nothing.
+        QCOMPARE(errorName(introspect(Bob, ManagerPath)), QStringLiteral("(no error)"));
         OrgCofferHelper1ManagerInterface manager(Service, ManagerPath, client(Alice));
         Helper1::CreateOptions options;
         options.label = QStringLiteral("keys");
