@@ -144,6 +144,15 @@ def bad_fd_index(method):
         return pad(head, 8) + body
 
     sock.sendall(message("/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", "org.freedesktop.DBus", "", b"", 0))
+    # The bus's answer to Hello first: the call with its descriptor is the next thing it reads.
+    sock.settimeout(60)
+    data = b""
+    while b"l\x02" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            print("EOF before the answer to Hello")
+            return 2
+        data += chunk
     # body for "hha{sv}" / "hta{sv}..." : index 7, then index 7 (or size), then empty dict
     if method == "Unlock":
         body = struct.pack("<II", 7, 7) + struct.pack("<I", 0) + b"\0" * 4
@@ -154,12 +163,11 @@ def bad_fd_index(method):
     msg = message("/org/coffer/Helper1", "org.coffer.Helper1.Manager", method, SERVICE, sig, body, 1)
     r, w = os.pipe()
     sock.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", r))])
-    sock.settimeout(60)
-    data = b""
     while True:
         chunk = sock.recv(65536)
         if not chunk:
-            break
+            print("EOF", data)
+            return 2
         data += chunk
         for name in (b"org.coffer.Helper1.Error.", b"org.freedesktop.DBus.Error."):
             i = data.find(name)
