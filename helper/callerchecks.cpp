@@ -5,17 +5,13 @@
 #include <cerrno>
 #include <chrono>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <poll.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 namespace Coffer::Helper {
 
 namespace {
-
-constexpr long ExfatSuperMagic = 0x2011BAB0;
 
 Error invalid(std::string message)
 {
@@ -37,10 +33,11 @@ const char *typeName(mode_t mode)
 
 bool onFatLike(int fd)
 {
-    struct statfs sfs {};
-    if (fstatfs(fd, &sfs) != 0)
+    try {
+        return Vault::mediumInfo(fd).ownersFromMount;
+    } catch (const Error &) {
         return false;
-    return sfs.f_type == MSDOS_SUPER_MAGIC || sfs.f_type == long(ExfatSuperMagic);
+    }
 }
 
 struct stat statFd(int fd, const char *what)
@@ -72,6 +69,19 @@ int fdOf(const QDBusUnixFileDescriptor &fd, const char *what)
         throw invalid(std::string("The ") + what
                       + " is not a valid file descriptor (bad index in the message?).");
     return fd.fileDescriptor();
+}
+
+QDBusUnixFileDescriptor fdArgument(const QDBusMessage &message, int index)
+{
+    return message.arguments().value(index).value<QDBusUnixFileDescriptor>();
+}
+
+UniqueFd keepFd(int fd)
+{
+    UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    if (!copy)
+        throw Error::fromErrno(ErrorCode::Failed, errno, "Cannot keep the file descriptor");
+    return copy;
 }
 
 BackingFile checkBackingFd(int fd, uid_t caller, BackingUse use)
@@ -191,38 +201,11 @@ SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs)
     return buffer;
 }
 
-bool isValidName(const std::string &name)
-{
-    if (name.empty() || name.size() > Limits::maxNameBytes)
-        return false;
-    const QString text = QString::fromUtf8(name.data(), qsizetype(name.size()));
-    if (text.toUtf8() != QByteArray(name.data(), qsizetype(name.size())))
-        return false; // not valid UTF-8
-    if (text.startsWith(QLatin1Char('.')) || text.startsWith(QLatin1Char('-'))
-        || text.front().isSpace() || text.back().isSpace())
-        return false;
-    for (const QChar c : text) {
-        if (c == QLatin1Char('/') || c == QLatin1Char('\\') || c.category() == QChar::Other_Control
-            || c.category() == QChar::Other_Format || c == QChar::LineSeparator
-            || c == QChar::ParagraphSeparator || c.unicode() == 0xFFFD)
-            return false;
-    }
-    return true;
-}
-
 std::string checkName(const QString &name)
 {
-    const QByteArray bytes = name.toUtf8();
-    if (bytes.isEmpty())
-        throw invalid("The vault name is empty.");
-    if (size_t(bytes.size()) > Limits::maxNameBytes)
-        throw invalid("The vault name is longer than " + std::to_string(Limits::maxNameBytes)
-                      + " bytes; choose a shorter one.");
-    const std::string text = bytes.toStdString();
-    if (!isValidName(text))
-        throw invalid("The vault name may not contain '/', '\\' or control characters, nor start "
-                      "with '.', '-' or a space.");
-    return text;
+    const std::string bytes = name.toUtf8().toStdString();
+    Vault::validateName(bytes);
+    return bytes;
 }
 
 uint64_t checkSize(uint64_t size)
@@ -258,9 +241,9 @@ std::vector<std::string> checkSources(const QStringList &sources)
     return result;
 }
 
-std::string mountNameFor(const std::string &headerName, const std::string &luksUuid)
+std::string mountNameFor(const std::string &headerName)
 {
-    return isValidName(headerName) ? headerName : luksUuid;
+    return Vault::isValidName(headerName) ? headerName : "vault";
 }
 
 } // namespace Coffer::Helper

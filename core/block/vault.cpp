@@ -42,7 +42,6 @@ namespace Coffer::Vault {
 namespace {
 
 constexpr uint64_t MiB = 1ull << 20;
-constexpr const char *labelPrefix = "coffer:";
 constexpr const char *subsystemName = "coffer";
 
 // libcryptsetup wants a path. /proc/self/fd/N names exactly the caller's inode: no path of the
@@ -74,27 +73,6 @@ uint64_t roundUpMiB(uint64_t size)
 {
     return (size + MiB - 1) / MiB * MiB;
 }
-
-} // namespace
-
-void validateName(const std::string &name)
-{
-    if (name.empty())
-        throw Error(ErrorCode::InvalidArgument, "The vault needs a name");
-    if (name.size() > maximumNameLength)
-        throw Error(ErrorCode::InvalidArgument,
-                    "The vault's name is too long (at most " + std::to_string(maximumNameLength)
-                        + " bytes)");
-    if (name == "." || name == "..")
-        throw Error(ErrorCode::InvalidArgument, "\".\" and \"..\" cannot be vault names");
-    for (unsigned char c : name) {
-        if (c == '/' || c < 0x20 || c == 0x7f)
-            throw Error(ErrorCode::InvalidArgument,
-                        "The vault's name may not contain \"/\" or control characters");
-    }
-}
-
-namespace {
 
 void applyPbkdf(crypt_device *cd, const PbkdfOptions &o)
 {
@@ -139,7 +117,7 @@ void fillFromHeader(OpenVault &v, const CryptDevice &cd)
     v.luksUuid = cd.uuid();
     v.luksType = cd.type();
     v.label = cd.label();
-    v.name = v.label.rfind(labelPrefix, 0) == 0 ? v.label.substr(std::strlen(labelPrefix)) : v.label;
+    v.name = nameFromLabel(v.label);
 }
 
 // Loop device number of a block device's major:minor via sysfs ("loop3" -> 3), -1 if not a loop.
@@ -222,7 +200,7 @@ std::string formatLuks2(const std::string &path, const SecretBuffer &volumeKey,
 
     CryptDevice cd = CryptDevice::init(path);
     applyPbkdf(cd.get(), options.pbkdf);
-    const std::string label = labelPrefix + options.name;
+    const std::string label = labelFor(options.name);
     crypt_params_luks2 params;
     std::memset(&params, 0, sizeof params);
     params.sector_size = options.sectorSize;
@@ -304,7 +282,7 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
     // is ours, so activation below needs no second (slow) key derivation.
     SecretBuffer volumeKey = randomKey(options.keyBits / 8);
     result.luksUuid = formatLuks2(fdPath(backingFd), volumeKey, passphrase, options);
-    result.label = labelPrefix + options.name;
+    result.label = labelFor(options.name);
     result.size = size;
 
     LoopDevice loop = LoopDevice::attach(backingFd, {options.sectorSize >= 4096 ? 4096u : 512u, true, false});
@@ -519,7 +497,7 @@ std::vector<OpenVault> listOpen()
             CryptDevice cd = CryptDevice::byName(name);
             v.luksType = cd.type();
             v.label = cd.label();
-            v.name = v.label.rfind(labelPrefix, 0) == 0 ? v.label.substr(std::strlen(labelPrefix)) : v.label;
+            v.name = nameFromLabel(v.label);
         } catch (const Error &) {
         }
         v.mountPoint = Mount::mountPointOf(info->devno);

@@ -15,6 +15,7 @@
 //        -> LUKS2 (libcryptsetup) -> dm-crypt "coffer-<LUKS UUID>" -> ext4 -> mount.
 
 #include "block/secretbuffer.h"
+#include "block/vaultname.h"
 
 #include <sys/types.h>
 
@@ -34,6 +35,7 @@ struct MediumInfo
     uint64_t freeBytes = 0;     // available to the caller's file (f_bavail * f_frsize)
     uint64_t maxFileSize = 0;   // 0 = no known limit; vfat: 4 GiB - 1
     bool canSparse = true;      // false on vfat / exfat: the full size is written at once
+    bool ownersFromMount = false; // vfat / exfat: every file's owner is a mount option
     std::vector<std::string> warnings; // sentences to show before creating
 };
 
@@ -50,7 +52,6 @@ MediumInfo checkMedium(int backingFd, uint64_t size);
 
 inline constexpr uint64_t minimumSize = 32ull << 20;   // LUKS2 header (16 MiB) + a small ext4
 inline constexpr uint64_t maximumSize = 64ull << 40;   // 64 TiB
-inline constexpr size_t maximumNameLength = 40;  // LUKS2 labels hold 47 bytes, "coffer:" takes 7
 
 struct PbkdfOptions
 {
