@@ -256,8 +256,17 @@ UniqueFd openBeneathByComponents(int rootFd, const std::string &rel, int flags)
             errno = EXDEV; // what openat2 says for a path that would leave the root
             return {};
         }
-        if (slash == std::string::npos)
-            return UniqueFd(::openat(at, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
+        if (slash == std::string::npos) {
+            UniqueFd fd(::openat(at, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
+            // O_PATH | O_NOFOLLOW opens a symlink itself, where openat2 would refuse it.
+            struct stat st;
+            if (fd && (flags & (O_PATH | O_NOFOLLOW)) == O_PATH
+                && (::fstat(fd.get(), &st) != 0 || S_ISLNK(st.st_mode))) {
+                errno = ELOOP;
+                return {};
+            }
+            return fd;
+        }
         UniqueFd next(::openat(at, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!next)
             return {};
