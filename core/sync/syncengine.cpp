@@ -51,6 +51,18 @@ UniqueFd makeDirAt(int dirFd, const std::string &name, mode_t mode, const std::s
     return fd;
 }
 
+// Our own directories in the destination (.coffer/, current/, snapshots/): the owner's only, so
+// that other users cannot read the backed-up secrets while a vault is open -- also where an
+// older run made them 0755.
+UniqueFd makePrivateDirAt(int dirFd, const std::string &name, const std::string &what)
+{
+    UniqueFd fd = makeDirAt(dirFd, name, 0700, what);
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0 || ((st.st_mode & 07777) != 0700 && ::fchmod(fd.get(), 0700) != 0))
+        throw Error::fromErrno(errno, "Cannot make " + what + " private");
+    return fd;
+}
+
 class Engine
 {
 public:
@@ -116,13 +128,13 @@ void Engine::openDestination()
     }
     const std::string areaName = mirror ? "current" : "snapshots";
     if (!m_opt.dryRun) {
-        UniqueFd coffer = makeDirAt(m_dest.get(), ".coffer", 0700, "the destination's .coffer directory");
-        m_meta = makeDirAt(coffer.get(), "sync", 0700, "the destination's .coffer/sync directory");
+        UniqueFd coffer = makePrivateDirAt(m_dest.get(), ".coffer", "the destination's .coffer directory");
+        m_meta = makePrivateDirAt(coffer.get(), "sync", "the destination's .coffer/sync directory");
         // One run per destination: a second one would race on the same temp files and manifest.
         if (::flock(m_meta.get(), LOCK_EX | LOCK_NB) != 0)
             throw Error(ErrorCode::Busy, "Another sync is writing to " + m_opt.destination + " right now.",
                         errno);
-        m_area = makeDirAt(m_dest.get(), areaName, 0755, "the destination's " + areaName + " directory");
+        m_area = makePrivateDirAt(m_dest.get(), areaName, "the destination's " + areaName + " directory");
     } else {
         UniqueFd coffer = openDirAt(m_dest.get(), ".coffer");
         if (coffer)
@@ -237,7 +249,7 @@ Result Engine::run()
     UniqueFd snapDir;
     try {
         if (!mirror)
-            snapDir = makeDirAt(m_area.get(), m_partialName, 0755, "the new snapshot");
+            snapDir = makeDirAt(m_area.get(), m_partialName, 0700, "the new snapshot");
         Executor executor(m_run, m_dest.get());
         m_run.progress.filesDone = 0;
         m_run.progress.bytesDone = 0;
