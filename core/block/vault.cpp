@@ -7,6 +7,7 @@
 
 #include "block/cryptdevice.h"
 #include "block/ext4.h"
+#include "block/kdflimits.h"
 #include "block/loopdevice.h"
 #include "block/mapping.h"
 #include "block/mediuminternal.h"
@@ -97,6 +98,7 @@ namespace {
 
 void applyPbkdf(crypt_device *cd, const PbkdfOptions &o)
 {
+    KdfLimits::checkNewSlot(o);
     if (!o.memoryKiB && !o.iterMs && !o.iterations && !o.parallel)
         return; // cryptsetup's own benchmarked defaults
     const crypt_pbkdf_type *def = crypt_get_pbkdf_default(CRYPT_LUKS2);
@@ -241,6 +243,7 @@ std::string formatLuks2(const std::string &path, const SecretBuffer &volumeKey,
         if (r < 0)
             throwCryptError(r, "Cannot add the key file to the vault");
     }
+    cd.validate(); // what a benchmark chose must open again
     return cd.uuid();
 }
 
@@ -610,10 +613,11 @@ HeaderInfo headerInfo(int backingFd)
 
 namespace {
 
-void copyAll(int from, int to)
+// Copies until EOF; more than maxBytes is refused (the reader may be a caller's endless pipe).
+void copyAll(int from, int to, uint64_t maxBytes = UINT64_MAX)
 {
     char buf[65536];
-    for (;;) {
+    for (uint64_t total = 0;;) {
         ssize_t n = ::read(from, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
@@ -621,6 +625,9 @@ void copyAll(int from, int to)
             throw Error::fromErrno(errno, "Cannot read the header backup");
         if (n == 0)
             return;
+        total += uint64_t(n);
+        if (total > maxBytes)
+            throw Error(ErrorCode::InvalidArgument, "This is not a LUKS header backup (too large)");
         for (ssize_t off = 0; off < n;) {
             ssize_t w = ::write(to, buf + off, size_t(n - off));
             if (w < 0 && errno == EINTR)
@@ -661,6 +668,11 @@ void backupHeader(int backingFd, int outFd)
 {
     statBacking(backingFd);
     CryptDevice cd = CryptDevice::load(fdPath(backingFd));
+    if (cd.headerBytes() > maximumHeaderBackupSize)
+        throw Error(ErrorCode::NotSupported,
+                    "This vault's header claims to be larger than " + formatSize(maximumHeaderBackupSize)
+                        + ", which no real LUKS header is; Coffer does not back it up (a damaged "
+                          "or forged header?)");
     TempDir dir;
     const std::string file = dir.path + "/header";
     int r = crypt_header_backup(cd.get(), nullptr, file.c_str());
@@ -687,9 +699,9 @@ void restoreHeader(int backingFd, int inFd)
     UniqueFd copy(::memfd_create("coffer-header", MFD_CLOEXEC));
     if (!copy)
         throw Error::fromErrno(errno, "Cannot read the header backup");
-    copyAll(inFd, copy.get());
+    copyAll(inFd, copy.get(), maximumHeaderBackupSize);
     struct stat cst;
-    if (::fstat(copy.get(), &cst) < 0 || cst.st_size < 4096 || cst.st_size > (128ll << 20))
+    if (::fstat(copy.get(), &cst) < 0 || cst.st_size < 4096 || uint64_t(cst.st_size) > maximumHeaderBackupSize)
         throw Error(ErrorCode::InvalidArgument, "This is not a LUKS header backup (wrong size)");
 
     std::string backupUuid;
@@ -697,6 +709,12 @@ void restoreHeader(int backingFd, int inFd)
         CryptDevice backup = CryptDevice::init(fdPath(copy.get()));
         if (crypt_load(backup.get(), CRYPT_LUKS, nullptr) < 0)
             throw Error(ErrorCode::InvalidArgument, "This is not a LUKS header backup");
+        // What load() refuses (a forged UUID, absurd costs) must not become the vault's header.
+        try {
+            backup.validate();
+        } catch (const Error &e) {
+            throw Error(ErrorCode::InvalidArgument, "Coffer does not restore this header backup: " + e.message());
+        }
         backupUuid = backup.uuid();
     }
     try {

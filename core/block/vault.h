@@ -173,10 +173,16 @@ int addKey(int backingFd, const SecretBuffer &existing, const SecretBuffer &newS
 // Removes the key slot `secret` opens. Refuses to remove the last one.
 void removeKey(int backingFd, const SecretBuffer &secret);
 
+// The largest header backup: LUKS2's two 4 MiB metadata copies and its 128 MiB of key slots.
+inline constexpr uint64_t maximumHeaderBackupSize = (2 * 4 + 128) << 20;
+
 // Writes the LUKS header (both copies + key slots) to outFd (truncated first if a regular file).
+// A header claiming to need more than maximumHeaderBackupSize is refused before anything is
+// written (a forged LUKS1 header can place its key slots gigabytes in).
 void backupHeader(int backingFd, int outFd);
-// Writes a header backup (read from inFd) over the vault's header. Refuses a backup whose
-// LUKS UUID differs from a still-readable header on the vault.
+// Writes a header backup (read from inFd) over the vault's header. Refuses a backup that is not
+// one (at most maximumHeaderBackupSize, a header CryptDevice::load accepts) or whose LUKS UUID
+// differs from a still-readable header on the vault.
 void restoreHeader(int backingFd, int inFd);
 
 struct HeaderInfo

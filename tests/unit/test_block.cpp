@@ -1,5 +1,6 @@
 // L0: the block layer's pure logic — medium verdicts, name rules, secrets in locked memory.
 
+#include "block/kdflimits.h"
 #include "block/mediuminternal.h"
 #include "block/secretbuffer.h"
 #include "block/util.h"
@@ -110,6 +111,86 @@ private slots:
                                 "3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7\n", "g f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7"})
             QVERIFY2(!Vault::isCanonicalLuksUuid(bad), bad);
         QVERIFY(!Vault::isCanonicalLuksUuid(std::string_view("3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7\0", 36)));
+    }
+
+    // The caps on a header's key derivation: per slot, and over all slots.
+    void headerKdfCaps()
+    {
+        using KdfLimits::SlotCost;
+        using namespace KdfLimits::Header;
+        const SlotCost argon{0, "argon2id", 4, 1u << 20, 4, 100000}; // cryptsetup's usual
+        const SlotCost pbkdf2{1, "pbkdf2", 2000000, 0, 0, 100000};
+        KdfLimits::checkHeader(std::vector<SlotCost>{argon, pbkdf2});
+        auto refused = [](const std::vector<SlotCost> &costs) {
+            try {
+                KdfLimits::checkHeader(costs);
+            } catch (const Error &e) {
+                return e.code() == ErrorCode::NotSupported;
+            }
+            return false;
+        };
+        SlotCost s = argon;
+        s.memoryKiB = maxArgonMemoryKiB + 1;
+        QVERIFY(refused({s}));
+        s = argon;
+        s.threads = maxArgonThreads + 1;
+        QVERIFY(refused({s}));
+        s = argon;
+        s.iterations = maxArgonWork / s.memoryKiB; // exactly at the cap
+        QVERIFY(!refused({s}));
+        s.iterations += 1;
+        QVERIFY(refused({s}));
+        s = argon;
+        s.memoryKiB = 8;
+        s.iterations = maxArgonWork / 8 + 1; // cheap passes, many of them
+        QVERIFY(refused({s}));
+        s = pbkdf2;
+        s.iterations = maxPbkdf2Iterations + 1;
+        QVERIFY(refused({s}));
+        s = argon;
+        s.digestIterations = maxPbkdf2Iterations + 1;
+        QVERIFY(refused({s}));
+        s = argon;
+        s.kdf = "scrypt";
+        QVERIFY(refused({s}));
+        // Together: two slots at the cap are fine, three are not.
+        s = argon;
+        s.iterations = maxArgonWork / s.memoryKiB;
+        QVERIFY(!refused({s, s}));
+        QVERIFY(refused({s, s, s}));
+        s = pbkdf2;
+        s.iterations = maxPbkdf2Iterations;
+        s.digestIterations = 0;
+        QVERIFY(!refused({s, s}));
+        QVERIFY(refused({s, s, s}));
+        // Digests add up with the slots they check.
+        s = argon;
+        s.digestIterations = maxPbkdf2Iterations;
+        QVERIFY(refused({s, s, s}));
+    }
+
+    // What a caller may ask of a new slot lies within what a header may cost.
+    void newSlotLimits()
+    {
+        using namespace KdfLimits::NewSlot;
+        KdfLimits::checkNewSlot(Vault::PbkdfOptions{});
+        KdfLimits::checkNewSlot({maxMemoryKiB, 0, 0, 0});
+        KdfLimits::checkNewSlot({8192, 0, maxIterations, 1});
+        KdfLimits::checkNewSlot({maxMemoryKiB, 0, uint32_t(KdfLimits::Header::maxArgonWork / maxMemoryKiB), 4});
+        KdfLimits::checkNewSlot({0, maxIterMs, 0, 0});
+        for (const Vault::PbkdfOptions &bad : {Vault::PbkdfOptions{maxMemoryKiB + 1, 0, 0, 0},
+                                               Vault::PbkdfOptions{minMemoryKiB - 1, 0, 0, 0},
+                                               Vault::PbkdfOptions{0, maxIterMs + 1, 0, 0},
+                                               Vault::PbkdfOptions{0, 0, maxIterations + 1, 0},
+                                               Vault::PbkdfOptions{maxMemoryKiB, 0, maxIterations, 0},
+                                               Vault::PbkdfOptions{0, 0, 4, 1000}}) {
+            try {
+                KdfLimits::checkNewSlot(bad);
+                QFAIL("accepted");
+            } catch (const Error &e) {
+                QCOMPARE(e.code(), ErrorCode::InvalidArgument);
+            }
+        }
     }
 
     void secretFromPipe()
