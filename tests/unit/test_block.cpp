@@ -11,7 +11,11 @@
 #include <QtTest>
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstring>
+#include <sstream>
 
 using namespace Coffer;
 
@@ -191,6 +195,86 @@ private slots:
                 QCOMPARE(e.code(), ErrorCode::InvalidArgument);
             }
         }
+    }
+
+    // The pages of a secret: its own, locked, out of core dumps, zero in a forked child.
+    void secretMemoryIsPrivate()
+    {
+        auto vmLockedKiB = [] {
+            const std::string status = readSmallFile("/proc/self/status");
+            const size_t at = status.find("VmLck:");
+            return at == std::string::npos ? -1L : std::atol(status.c_str() + at + 6);
+        };
+        const long lockedBefore = vmLockedKiB();
+        SecretBuffer s = SecretBuffer::fromString("correct horse battery staple");
+        QCOMPARE(s.capacity(), size_t(::sysconf(_SC_PAGESIZE)));
+        if (::geteuid() == 0) {
+            QVERIFY(s.locked());
+            QCOMPARE(vmLockedKiB() - lockedBefore, long(s.capacity() / 1024));
+        }
+        // The mapping's flags: "dd" MADV_DONTDUMP, "wf" MADV_WIPEONFORK, "lo" locked.
+        const auto address = reinterpret_cast<uintptr_t>(s.data());
+        std::istringstream smaps(readSmallFile("/proc/self/smaps", 64 << 20));
+        std::string line, flags;
+        bool inside = false;
+        while (std::getline(smaps, line)) {
+            unsigned long from = 0, to = 0;
+            if (std::sscanf(line.c_str(), "%lx-%lx ", &from, &to) == 2 && line.find(':') > line.find(' '))
+                inside = address >= from && address < to;
+            else if (inside && line.rfind("VmFlags:", 0) == 0)
+                flags = line;
+        }
+        QVERIFY2(flags.find(" dd") != std::string::npos, flags.c_str());
+        QVERIFY2(flags.find(" wf") != std::string::npos, flags.c_str());
+        if (s.locked())
+            QVERIFY2(flags.find(" lo") != std::string::npos, flags.c_str());
+
+        const pid_t child = ::fork();
+        QVERIFY(child >= 0);
+        if (child == 0) {
+            const char *p = s.data();
+            bool zero = true;
+            for (size_t i = 0; i < s.capacity(); ++i)
+                zero = zero && p[i] == 0;
+            ::_exit(zero ? 0 : 1);
+        }
+        int status = 0;
+        QCOMPARE(::waitpid(child, &status, 0), child);
+        QVERIFY(WIFEXITED(status));
+        QCOMPARE(WEXITSTATUS(status), 0); // the child saw zeros where the parent has the secret
+        QCOMPARE(QByteArray(s.data(), int(s.size())), QByteArray("correct horse battery staple"));
+
+        s.wipe();
+        QVERIFY(s.empty());
+        QCOMPARE(s.capacity(), size_t(0));
+        if (::geteuid() == 0)
+            QCOMPARE(vmLockedKiB(), lockedBefore);
+    }
+
+    // Growing moves the secret into new pages; shrinking wipes what is dropped.
+    void secretGrowsAndShrinks()
+    {
+        const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+        SecretBuffer s;
+        QVERIFY(s.data() != nullptr);
+        QCOMPARE(s.capacity(), size_t(0));
+        s.reserve(10);
+        QCOMPARE(s.capacity(), page);
+        std::memcpy(s.data(), "0123456789", 10); // read into the room, then made visible
+        s.resize(10);
+        QCOMPARE(QByteArray(s.data(), 10), QByteArray("0123456789"));
+        s.resize(3 * page + 1); // grows: new pages, contents kept, the rest zero
+        QCOMPARE(s.capacity(), 4 * page);
+        QCOMPARE(QByteArray(s.data(), 10), QByteArray("0123456789"));
+        QCOMPARE(s.data()[3 * page], '\0');
+        s.truncate(4);
+        QCOMPARE(QByteArray(s.data(), 4), QByteArray("0123"));
+        for (size_t i = 4; i < s.capacity(); ++i)
+            QVERIFY2(s.data()[i] == 0, qPrintable(QString::number(i))); // the dropped bytes are wiped
+        s.reserve(page); // never shrinks
+        QCOMPARE(s.capacity(), 4 * page);
+        SecretBuffer zeros(5);
+        QCOMPARE(QByteArray(zeros.data(), 5), QByteArray(5, 0));
     }
 
     void secretFromPipe()
