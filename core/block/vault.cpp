@@ -379,9 +379,15 @@ OpenVault open(int backingFd, const SecretBuffer &secret, const std::string &mou
     Ext4::State state = Ext4::state(v.mapperDevice);
     if (state == Ext4::State::NotExt)
         throw Error(ErrorCode::NotSupported, "The vault unlocked, but it holds no ext4 filesystem");
-    bool runFsck = options.fsck.value_or(state == Ext4::State::NeedsCheck);
-    if (runFsck && !options.readOnly) {
-        Ext4::fsckPreen(v.mapperDevice);
+    // A vault not closed cleanly is always checked first: its filesystem is someone's image and
+    // the kernel is to mount it (design.md 4.3). Read-only there is nothing to replay or repair it
+    // with, so it is refused.
+    if (state == Ext4::State::NeedsCheck && options.readOnly)
+        throw Error(ErrorCode::Failed, "This vault was not closed cleanly and needs a file system "
+                                       "check, which a read-only unlock cannot do; unlock it "
+                                       "read-write once");
+    if (state == Ext4::State::NeedsCheck || (options.forceFsck && !options.readOnly)) {
+        Ext4::fsckPreen(v.mapperDevice, options.forceFsck);
         v.fsckRan = true;
     }
 
@@ -801,7 +807,7 @@ void grow(int backingFd, uint64_t newSize, const SecretBuffer &secret, const Ope
         if (r < 0)
             throwCryptError(r, "Cannot grow the vault's encrypted volume");
         Mapping::deferRemove(name); // keep the kernel's teardown promise after the reload
-        Ext4::resize(open->mapperDevice);
+        Ext4::resizeMounted(open->mountPoint, open->mapperDevice);
         return;
     }
 

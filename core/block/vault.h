@@ -19,7 +19,6 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -93,9 +92,10 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
 struct OpenOptions
 {
     bool readOnly = false;
-    // nullopt: run "e2fsck -p" only when the ext4 superblock says the vault was not closed
-    // cleanly (needs recovery, not valid, or errors); true: always; false: never.
-    std::optional<bool> fsck;
+    // "e2fsck -p" runs whenever the ext4 superblock says the vault was not closed cleanly (needs
+    // recovery, not valid, or errors); nothing can skip that. forceFsck: also on a clean one
+    // ("e2fsck -pf"; read-write only).
+    bool forceFsck = false;
     bool directIo = true;        // loop device with direct I/O when the medium allows it
 };
 
@@ -120,7 +120,8 @@ struct OpenVault
 // Unlocks with a passphrase or key file contents (both are tried the same way) and mounts ext4 at
 // mountPoint (an existing empty directory the caller created) with nosuid,nodev,noexec and
 // errors=remount-ro. BadPassphrase if no key slot matches; NotSupported for no LUKS header;
-// Busy when this vault (same LUKS UUID) is already open.
+// Busy when this vault (same LUKS UUID) is already open; Failed for a read-only unlock of a
+// vault that needs a check.
 OpenVault open(int backingFd, const SecretBuffer &secret, const std::string &mountPoint,
                const OpenOptions &options = {});
 

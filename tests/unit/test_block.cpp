@@ -330,6 +330,28 @@ private slots:
         QCOMPARE(QString::fromStdString(lastLine("one\ntwo\n\n")), QStringLiteral("two"));
     }
 
+    // A tool that does not finish is killed at its timeout, with a result that says so.
+    void toolsAreStoppedAtTheirTimeout()
+    {
+        ToolOptions o;
+        o.timeoutMs = 200;
+        const ToolResult r = runTool({"/bin/sleep", "60"}, o);
+        QVERIFY(r.timedOut);
+        QCOMPARE(r.exitCode, -1);
+        o.timeoutMs = 60000;
+        const ToolResult quick = runTool({"/bin/true"}, o);
+        QVERIFY(!quick.timedOut);
+        QCOMPARE(quick.exitCode, 0);
+        QCOMPARE(runTool({"/bin/false"}).exitCode, 1);
+        try {
+            runTool({"/nonexistent/tool"});
+            QFAIL("a missing tool ran");
+        } catch (const Error &e) {
+            QCOMPARE(e.code(), ErrorCode::NotSupported);
+            QVERIFY2(e.message().find("/nonexistent/tool") != std::string::npos, e.message().c_str());
+        }
+    }
+
     void waitUntilTimesOut()
     {
         QElapsedTimer t;
