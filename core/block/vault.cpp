@@ -159,16 +159,41 @@ int loopNumberOf(dev_t dev)
     return std::atoi(base + 4);
 }
 
-std::string describeHolders(const std::vector<Holder> &hs)
+std::string describeHolders(const std::vector<const Mount::Holder *> &hs)
 {
     std::string s;
-    for (const auto &h : hs) {
+    for (const auto *h : hs) {
         if (!s.empty())
             s += ", ";
-        s += h.name + " (pid " + std::to_string(h.pid) + ", " + h.what + ")";
+        s += h->name + " (pid " + std::to_string(h->pid) + ", " + h->what + ")";
     }
     return s;
 }
+
+// The holders of dev other than this process, split into those `owner` could signal (all of
+// them without an owner) and the others'.
+struct Holders
+{
+    Mount::HolderScan scan;
+    std::vector<const Mount::Holder *> stoppable, others;
+
+    Holders(dev_t dev, const std::optional<uid_t> &owner)
+        : scan(Mount::holders(dev))
+    {
+        const pid_t self = ::getpid();
+        for (const Mount::Holder &h : scan.holders) {
+            if (h.pid == self)
+                continue;
+            (!owner || h.uid == *owner || h.savedUid == *owner ? stoppable : others).push_back(&h);
+        }
+    }
+    bool none() const { return stoppable.empty() && others.empty(); }
+    std::string incomplete() const
+    {
+        return scan.complete ? std::string()
+                             : " (and maybe others: there were too many processes or open files to look at all)";
+    }
+};
 
 std::vector<int> activeKeyslots(const CryptDevice &cd)
 {
@@ -410,8 +435,8 @@ std::vector<Holder> holders(const std::string &mountPoint)
     std::vector<Holder> out;
     if (!dev)
         return out;
-    for (const auto &h : Mount::holders(dev))
-        out.push_back({h.pid, h.name, h.what});
+    for (const auto &h : Mount::holders(dev).holders)
+        out.push_back({h.pid, h.uid, h.name, h.what});
     return out;
 }
 
@@ -433,34 +458,49 @@ void close(const OpenVault &vault, const CloseOptions &options)
         } else if (::umount2(mountPoint.c_str(), UMOUNT_NOFOLLOW) < 0) {
             if (errno != EBUSY)
                 throw Error::fromErrno(errno, "Cannot unmount the vault at " + mountPoint);
-            std::vector<Holder> hs = holders(mountPoint);
-            if (!options.force) {
-                std::string who = describeHolders(hs);
-                throw Error(ErrorCode::Busy,
-                            "The vault is in use" + (who.empty() ? std::string() : " by " + who)
-                                + ". Close these programs and try again, or lock it by force",
-                            EBUSY);
+            const std::optional<uid_t> owner = options.force ? options.ownerUid : std::nullopt;
+            auto othersHold = [&](const Holders &hs) {
+                const std::string who = describeHolders(hs.others);
+                return Error(ErrorCode::Busy,
+                             "The vault is in use by programs of other users: " + who + hs.incomplete()
+                                 + ". Coffer stops only your own programs; ask an administrator, or "
+                                   "wait until they let go",
+                             EBUSY);
+            };
+            {
+                const Holders hs(dev, owner);
+                if (!options.force) {
+                    const std::string who = describeHolders(hs.stoppable);
+                    throw Error(ErrorCode::Busy,
+                                "The vault is in use" + (who.empty() ? std::string() : " by " + who)
+                                    + hs.incomplete() + ". Close these programs and try again, or lock it by force",
+                                EBUSY);
+                }
+                if (!hs.others.empty())
+                    throw othersHold(hs); // nothing stopped: locking would not succeed anyway
             }
-            const pid_t self = ::getpid();
-            auto killAll = [&](int sig) {
-                for (const auto &h : holders(mountPoint))
-                    if (h.pid != self)
-                        ::kill(h.pid, sig);
+            auto stopAll = [&](int sig) {
+                const Holders hs(dev, owner);
+                for (const Mount::Holder *h : hs.stoppable)
+                    h->signal(sig);
             };
-            auto othersGone = [&] {
-                for (const auto &h : holders(mountPoint))
-                    if (h.pid != self)
-                        return false;
-                return true;
-            };
-            killAll(SIGTERM);
-            if (!waitUntil(options.killTimeoutMs, othersGone)) {
-                killAll(SIGKILL);
-                waitUntil(2000, othersGone);
+            auto stoppableGone = [&] { return Holders(dev, owner).stoppable.empty(); };
+            stopAll(SIGTERM);
+            if (!waitUntil(options.killTimeoutMs, stoppableGone)) {
+                stopAll(SIGKILL);
+                waitUntil(2000, stoppableGone);
             }
             if (::umount2(mountPoint.c_str(), UMOUNT_NOFOLLOW) < 0) {
                 if (errno != EBUSY)
                     throw Error::fromErrno(errno, "Cannot unmount the vault at " + mountPoint);
+                // Still busy: detach lazily only from what is ours to stop (a process that
+                // started meanwhile, or a reference no scan sees); never from another's program.
+                const Holders hs(dev, owner);
+                if (!hs.others.empty())
+                    throw othersHold(hs);
+                if (!hs.scan.complete)
+                    throw Error(ErrorCode::Busy, "The vault is still in use, and there are too many "
+                                                 "processes or open files to tell by whom", EBUSY);
                 Mount::unmount(mountPoint, MNT_DETACH);
                 lazy = true;
             }

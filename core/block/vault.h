@@ -19,6 +19,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -129,11 +130,13 @@ OpenVault open(int backingFd, const SecretBuffer &secret, const std::string &mou
 struct Holder
 {
     pid_t pid = 0;
+    uid_t uid = 0;               // real uid
     std::string name;            // /proc/PID/comm
     std::string what;            // "open file", "working directory", ...
 };
 
-// Every process holding something on the filesystem mounted at mountPoint.
+// Every process holding something on the filesystem mounted at mountPoint (as far as the bounded
+// scan of /proc goes: Mount::ScanLimits).
 std::vector<Holder> holders(const std::string &mountPoint);
 
 struct CloseOptions
@@ -141,8 +144,12 @@ struct CloseOptions
     // false: a busy mount fails with Busy and a message naming the holders (pid + name).
     // true: SIGTERM the holders, then SIGKILL the ones left after killTimeoutMs, then unmount;
     //       if still busy, detach lazily (the kernel finishes the teardown when the last user
-    //       goes away).
+    //       goes away). Signals go through pidfds: never to a process that got a holder's pid.
     bool force = false;
+    // With force: stop only the processes this user could signal themselves (real or saved uid;
+    // the vault's owner). When others hold the vault, nothing is stopped: Busy names them.
+    // nullopt: any process (root's own teardown).
+    std::optional<uid_t> ownerUid;
     int killTimeoutMs = 3000;
     // Lazy unmount at once (drive yanked: nothing can be flushed anyway).
     bool lazy = false;

@@ -13,6 +13,7 @@
 #include "error.h"
 
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -212,6 +213,88 @@ private slots:
         Mount::unmount(target);
         QVERIFY(LoopDevice::waitDetached(nr, path.toStdString(), 10000));
         QVERIFY(loopsBackedBy(path).isEmpty());
+    }
+
+    // Lock by force as the vault's owner: only the owner's own programs are stopped (through
+    // pidfds); a program of another user holding it makes the lock fail with its name, and
+    // nothing is stopped.
+    void forceLockStopsOnlyTheOwnersPrograms()
+    {
+        if (QStandardPaths::findExecutable("setpriv").isEmpty())
+            QSKIP("setpriv (util-linux) is missing");
+        UniqueFd fd = newFile("force.img", 64 << 20);
+        LoopDevice loop = LoopDevice::attach(fd.get(), {4096, true, false});
+        const uid_t owner = 4321;
+        Ext4::make(loop.path(), owner, owner);
+        QTemporaryDir mnt(QStringLiteral("/var/tmp/coffer-mnt-XXXXXX"));
+        const std::string target = mnt.path().toStdString();
+        Mount m = Mount::mountExt4(loop.path(), target, false);
+        Vault::OpenVault v;
+        v.mountPoint = target;
+        v.mapperName = "coffer-no-such-mapping"; // no device-mapper here: the loop is the device
+        v.mapperDev = loop.devno();
+
+        // Both hold it by their working directory: the owner's, and root's.
+        QProcess mine, others;
+        mine.setWorkingDirectory(mnt.path());
+        mine.start(QStringLiteral("setpriv"), {"--reuid", QString::number(owner), "--regid", QString::number(owner),
+                                               "--clear-groups", "/bin/sleep", "60"});
+        QVERIFY(mine.waitForStarted());
+        others.setWorkingDirectory(mnt.path());
+        others.start(QStringLiteral("/bin/sleep"), {QStringLiteral("60")}); // root's
+        QVERIFY(others.waitForStarted());
+        QVERIFY(waitUntil(5000, [&] {
+            const auto hs = Vault::holders(target);
+            return std::count_if(hs.begin(), hs.end(), [&](const Vault::Holder &h) { return h.uid == owner; }) == 1
+                && hs.size() >= 2;
+        }));
+
+        Vault::CloseOptions force;
+        force.force = true;
+        force.ownerUid = owner;
+        force.killTimeoutMs = 5000;
+        try {
+            Vault::close(v, force);
+            QFAIL("locked by force over another user's program");
+        } catch (const Error &e) {
+            QCOMPARE(e.code(), ErrorCode::Busy);
+            QVERIFY2(e.message().find("pid " + std::to_string(others.processId())) != std::string::npos, e.what());
+            QVERIFY2(e.message().find("other users") != std::string::npos, e.what());
+        }
+        QCOMPARE(mine.state(), QProcess::Running); // nothing was stopped
+        QCOMPARE(others.state(), QProcess::Running);
+        QCOMPARE(Mount::mountedDevice(target), loop.devno());
+
+        others.kill();
+        QVERIFY(others.waitForFinished());
+        Vault::close(v, force);
+        QVERIFY(mine.waitForFinished(5000));
+        QCOMPARE(mine.exitStatus(), QProcess::CrashExit); // SIGTERM
+        QCOMPARE(Mount::mountedDevice(target), dev_t(0));
+        m.release();
+    }
+
+    // The holder scan looks at so much of /proc and no more, and says when it stopped short.
+    void holderScanIsBounded()
+    {
+        UniqueFd fd = newFile("bounded.img", 64 << 20);
+        LoopDevice loop = LoopDevice::attach(fd.get(), {4096, true, false});
+        Ext4::make(loop.path(), 0, 0);
+        QTemporaryDir mnt(QStringLiteral("/var/tmp/coffer-mnt-XXXXXX"));
+        Mount m = Mount::mountExt4(loop.path(), mnt.path().toStdString(), false);
+        UniqueFd held(::open(QFile::encodeName(mnt.filePath("held")).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        QVERIFY(held);
+        const Mount::HolderScan all = Mount::holders(loop.devno());
+        QVERIFY(all.complete);
+        QCOMPARE(all.holders.size(), size_t(1));
+        QCOMPARE(all.holders[0].pid, ::getpid());
+        QVERIFY(all.holders[0].pidfd);
+        Mount::ScanLimits few;
+        few.processes = 1; // pid 1 is never us
+        QVERIFY(!Mount::holders(loop.devno(), few).complete);
+        Mount::ScanLimits shortOfFiles;
+        shortOfFiles.entries = 1;
+        QVERIFY(!Mount::holders(loop.devno(), shortOfFiles).complete);
     }
 
     void fsckRepairsAnUncleanFilesystem()

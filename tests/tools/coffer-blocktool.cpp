@@ -33,7 +33,7 @@ int usage()
                  "  create FILE SIZE NAME [--keyfile F] [--pbkdf-memory KIB] [--pbkdf-iterations N]\n"
                  "                        [--iter-ms MS] [--owner UID:GID] [--cipher SPEC]\n"
                  "  open FILE MOUNTPOINT [--fsck yes] [--ro] [--no-direct-io]\n"
-                 "  close MOUNTPOINT|MAPPER [--force] [--lazy]\n"
+                 "  close MOUNTPOINT|MAPPER [--force [--owner UID]] [--lazy]\n"
                  "  list | cleanup | holders MOUNTPOINT | ciphers | info FILE | medium FILE SIZE\n"
                  "  check FILE | change-pass FILE | add-key FILE | remove-key FILE\n"
                  "  backup-header FILE OUT | restore-header FILE IN\n"
@@ -161,6 +161,8 @@ int run(const std::string &cmd, std::vector<std::string> &args, std::map<std::st
         Vault::CloseOptions o;
         o.force = has("force");
         o.lazy = has("lazy");
+        if (has("owner"))
+            o.ownerUid = uid_t(std::stoul(opt["owner"]));
         Vault::close(v, o);
         return 0;
     }
