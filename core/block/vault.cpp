@@ -400,6 +400,8 @@ OpenVault open(int backingFd, const SecretBuffer &secret, const std::string &mou
         throw Error(ErrorCode::Busy, "The vault file changed while it was being opened", EBUSY);
     v.keyslot = cd.activate(v.mapperName, secret, options.readOnly);
     Mapping mapping(v.mapperName);
+    // The loop's own uevents came before the mapping existed: now udev learns who holds it.
+    loop.announceHeld(v.luksUuid);
 
     Ext4::State state = Ext4::state(v.mapperDevice);
     if (state == Ext4::State::NotExt)
