@@ -75,6 +75,28 @@ cmp $A/data/sub/notes "$mp/current/data/sub/notes" || vm_fail "the sync after th
 vm_as alice cofferctl lock $A/v.img
 vm_assert_nothing_attached
 
+vm_step "a vault not closed cleanly is checked on unlock, whatever the caller asks"
+# Mark alice's ext4 "not cleanly unmounted", as a crash leaves it.
+printf 'alice-pass-41c9' >pw.root
+cryptsetup open --key-file pw.root $A/v.img prep
+debugfs -w -R "ssv state 0" /dev/mapper/prep 2>/dev/null
+dumpe2fs -h /dev/mapper/prep 2>/dev/null | grep -q '^Filesystem state: *not clean' || vm_fail "could not make it unclean"
+cryptsetup close prep
+# Read-only cannot check it: refused, nothing attached.
+out=$(vm_as alice /usr/bin/python3 "$COFFER_SOURCE_DIR/tests/vm/tools-helper/helper-call.py" /org/coffer/Helper1 \
+      org.coffer.Helper1.Manager Unlock 'hha{sv}' fd:$A/v.img pipefile:$A/pw 'dict:{"read-only":true}' 2>&1) || true
+echo "  read-only: $out"
+[[ $out == "ERROR org.coffer.Helper1.Error.Failed"*"not closed cleanly"* ]] || vm_fail "read-only unlock of an unclean vault: $out"
+vm_assert_nothing_attached
+mp=$(vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw)
+cmp $A/data/sub/notes "$mp/current/data/sub/notes" || vm_fail "data changed by the check"
+vm_as alice cofferctl lock $A/v.img
+vm_assert_nothing_attached
+cryptsetup open --readonly --key-file pw.root $A/v.img prep
+dumpe2fs -h /dev/mapper/prep 2>/dev/null | grep -q '^Filesystem state: *clean$' || vm_fail "the unlock did not check the unclean vault"
+cryptsetup close prep
+vm_assert_nothing_attached
+
 vm_step "udev: every loop device under a coffer-* mapping is hidden from automounters"
 printf 'pw' >pass
 hidden() { udevadm info -q property -n "$1" | grep -qx 'UDISKS_IGNORE=1'; }
