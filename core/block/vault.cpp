@@ -15,6 +15,7 @@
 #include "block/uniquefd.h"
 #include "block/util.h"
 #include "block/vaultinternal.h"
+#include "bytes.h"
 #include "error.h"
 
 #include <libcryptsetup.h>
@@ -308,9 +309,9 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
         throw Error(ErrorCode::InvalidArgument, "The vault's size must be more than 0");
     size = roundUpMiB(size);
     if (size < minimumSize)
-        throw Error(ErrorCode::InvalidArgument, "A vault must be at least " + formatSize(minimumSize));
+        throw Error(ErrorCode::InvalidArgument, "A vault must be at least " + formatBytes(minimumSize));
     if (size > maximumSize)
-        throw Error(ErrorCode::InvalidArgument, "A vault can be at most " + formatSize(maximumSize));
+        throw Error(ErrorCode::InvalidArgument, "A vault can be at most " + formatBytes(maximumSize));
     struct stat st = statBacking(backingFd);
     if (st.st_size != 0)
         throw Error(ErrorCode::InvalidArgument,
@@ -718,7 +719,7 @@ void backupHeader(int backingFd, int outFd)
     CryptDevice cd = CryptDevice::load(fdPath(backingFd));
     if (cd.headerBytes() > maximumHeaderBackupSize)
         throw Error(ErrorCode::NotSupported,
-                    "This vault's header claims to be larger than " + formatSize(maximumHeaderBackupSize)
+                    "This vault's header claims to be larger than " + formatBytes(maximumHeaderBackupSize)
                         + ", which no real LUKS header is; Coffer does not back it up (a damaged "
                           "or forged header?)");
     TempDir dir;
@@ -795,9 +796,9 @@ void grow(int backingFd, uint64_t newSize, const SecretBuffer &secret, const Ope
     newSize = roundUpMiB(newSize);
     if (newSize <= oldSize)
         throw Error(ErrorCode::InvalidArgument, "A vault can only grow: the new size must be larger than "
-                                                    + formatSize(oldSize));
+                                                    + formatBytes(oldSize));
     if (newSize > maximumSize)
-        throw Error(ErrorCode::InvalidArgument, "A vault can be at most " + formatSize(maximumSize));
+        throw Error(ErrorCode::InvalidArgument, "A vault can be at most " + formatBytes(maximumSize));
     MediumInfo medium = mediumInfo(backingFd);
     checkFits(medium, newSize, newSize - std::min<uint64_t>(newSize, uint64_t(st.st_blocks) * 512));
 

@@ -96,6 +96,10 @@ const std::map<std::string_view, std::vector<OptionSpec>> &allSpecs()
           {Key::PlanDeleted, "t"}, {Key::PlanUnchanged, "t"}, {Key::PlanBytesToWrite, "t"},
           {Key::PlanBytesToDelete, "t"}, {Key::PlanBytesFree, "t"}, {Key::PlanFits, "b"},
           {Key::PlanItems, "a(ssayt)"}, {Key::PlanItemsDropped, "t"}}},
+        {"Medium",
+         {{Key::FsUuid, "s"}, {Key::Label, "ay"}, {Key::FsType, "s"}, {Key::Serial, "s"}, {Key::Vendor, "s"},
+          {Key::Model, "s"}, {Key::Device, "s"}, {Key::DevNum, "t"}, {Key::Size, "t"}, {Key::Removable, "b"},
+          {Key::MountPoints, "aay"}, {Key::FreeBytes, "t"}}},
     };
     return specs;
 }
@@ -193,6 +197,41 @@ public:
         return list;
     }
 
+    QByteArray bytes(const char *key, qsizetype maxSize) const
+    {
+        const QVariant *v = find(key);
+        if (!v)
+            return {};
+        if (v->metaType().id() != QMetaType::QByteArray)
+            throw invalid(std::string("Value ") + key + " must be bytes (ay).");
+        if (v->toByteArray().size() > maxSize)
+            throw invalid(std::string("Value ") + key + " is too long.");
+        return v->toByteArray();
+    }
+
+    // aay: demarshalled when it came over the bus, as is when it did not.
+    QList<QByteArray> byteLists(const char *key, qsizetype maxEntries, qsizetype maxSize) const
+    {
+        const QVariant *v = find(key);
+        if (!v)
+            return {};
+        QList<QByteArray> list;
+        if (v->metaType() == QMetaType::fromType<QDBusArgument>()) {
+            const auto arg = v->value<QDBusArgument>();
+            if (arg.currentSignature() != QLatin1String("aay"))
+                throw invalid(std::string("Value ") + key + " must be a list of byte strings (aay).");
+            arg >> list;
+        } else if (v->metaType() == QMetaType::fromType<QList<QByteArray>>()) {
+            list = v->value<QList<QByteArray>>();
+        } else {
+            throw invalid(std::string("Value ") + key + " must be a list of byte strings (aay).");
+        }
+        if (list.size() > maxEntries
+            || std::any_of(list.begin(), list.end(), [&](const QByteArray &b) { return b.size() > maxSize; }))
+            throw invalid(std::string("Value ") + key + " has too many or too long entries.");
+        return list;
+    }
+
     QDBusUnixFileDescriptor fd(const char *key) const
     {
         const QVariant *v = find(key);
@@ -287,6 +326,7 @@ void registerOptionTypes()
         qDBusRegisterMetaType<QList<PlanItemWire>>();
         qDBusRegisterMetaType<WarningWire>();
         qDBusRegisterMetaType<QList<WarningWire>>();
+        qDBusRegisterMetaType<QList<QByteArray>>();
         return true;
     }();
     (void)done;
@@ -516,6 +556,58 @@ Sync::Result decodeSyncResult(const QVariantMap &result)
                            w.bytes});
     }
     return s;
+}
+
+// ---- media ------------------------------------------------------------------------------------
+
+QVariantMap encodeMedium(const Media::Medium &m)
+{
+    registerOptionTypes();
+    QList<QByteArray> mountPoints;
+    for (const std::string &p : m.mountPoints)
+        mountPoints.append(bytesOf(p));
+    QVariantMap map{
+        {QLatin1String(Key::FsUuid), Media::displayText(m.fsUuid)},
+        {QLatin1String(Key::Label), bytesOf(m.label)},
+        {QLatin1String(Key::FsType), Media::displayText(m.fsType)},
+        {QLatin1String(Key::Serial), Media::displayText(m.serial)},
+        {QLatin1String(Key::Vendor), Media::displayText(m.vendor)},
+        {QLatin1String(Key::Model), Media::displayText(m.model)},
+        {QLatin1String(Key::Device), Media::displayText(m.devNode)},
+        {QLatin1String(Key::DevNum), qulonglong(m.devnum)},
+        {QLatin1String(Key::Size), qulonglong(m.size)},
+        {QLatin1String(Key::Removable), m.removable},
+        {QLatin1String(Key::MountPoints), QVariant::fromValue(mountPoints)},
+    };
+    if (m.freeBytes)
+        map.insert(QLatin1String(Key::FreeBytes), qulonglong(*m.freeBytes));
+    return map;
+}
+
+Media::Medium decodeMedium(const QVariantMap &medium)
+{
+    registerOptionTypes();
+    constexpr uint64_t any = ~uint64_t(0);
+    constexpr qsizetype maxFact = qsizetype(Media::maxFactLength);
+    constexpr qsizetype maxPath = 4096;
+    const Reader r(medium, "Medium");
+    const auto text = [&](const char *key) { return r.string(key).left(maxFact).toStdString(); };
+    Media::Medium m;
+    m.fsUuid = text(Key::FsUuid);
+    m.label = stringOf(r.bytes(Key::Label, maxFact));
+    m.fsType = text(Key::FsType);
+    m.serial = text(Key::Serial);
+    m.vendor = text(Key::Vendor);
+    m.model = text(Key::Model);
+    m.devNode = text(Key::Device);
+    m.devnum = dev_t(r.number(Key::DevNum, 0, any));
+    m.size = r.number(Key::Size, 0, any);
+    m.removable = r.boolean(Key::Removable, false);
+    for (const QByteArray &p : r.byteLists(Key::MountPoints, 64, maxPath))
+        m.mountPoints.push_back(stringOf(p));
+    if (medium.contains(QLatin1String(Key::FreeBytes)))
+        m.freeBytes = r.number(Key::FreeBytes, 0, any);
+    return m;
 }
 
 } // namespace Coffer::Helper1

@@ -11,6 +11,7 @@
 
 #include "block/kdflimits.h"
 #include "block/vault.h"
+#include "media/medium.h"
 #include "sync/syncengine.h"
 
 #include <QDBusUnixFileDescriptor>
@@ -67,6 +68,18 @@ inline constexpr char PlanBytesFree[] = "plan-bytes-free";
 inline constexpr char PlanFits[] = "plan-fits";
 inline constexpr char PlanItems[] = "plan-items";
 inline constexpr char PlanItemsDropped[] = "plan-items-dropped";
+// MediaAdded / MediaRemoved (and the label, as Label above)
+inline constexpr char FsUuid[] = "fs-uuid";
+inline constexpr char FsType[] = "fs-type";
+inline constexpr char Serial[] = "serial";
+inline constexpr char Vendor[] = "vendor";
+inline constexpr char Model[] = "model";
+inline constexpr char Device[] = "device";
+inline constexpr char DevNum[] = "devnum";
+inline constexpr char Size[] = "size";
+inline constexpr char Removable[] = "removable";
+inline constexpr char MountPoints[] = "mount-points";
+inline constexpr char FreeBytes[] = "free-bytes";
 } // namespace Key
 
 // One key of an a{sv} and the D-Bus signature of its value.
@@ -76,8 +89,9 @@ struct OptionSpec
     std::string_view signature;
 };
 
-// The keys of each a{sv}: "CreateVault", "Unlock", "Lock", "Sync" (the methods' options) and
-// "SyncResult" (Job.Result of a sync). Empty for any other name.
+// The keys of each a{sv}: "CreateVault", "Unlock", "Lock", "Sync" (the methods' options),
+// "SyncResult" (Job.Result of a sync) and "Medium" (MediaAdded, MediaRemoved). Empty for any
+// other name.
 const std::vector<OptionSpec> &optionSpecs(std::string_view dictionary);
 
 // The most a caller may ask of a new key slot's key derivation (tests and slow machines pass
@@ -138,6 +152,12 @@ JobOutcome jobOutcomeFromName(const QString &name); // unknown names: Failed
 // items and warnings; the rest are counted in plan-items-dropped / warnings-dropped.
 QVariantMap encodeSyncResult(const Sync::Result &result);
 Sync::Result decodeSyncResult(const QVariantMap &result);
+
+// A medium in MediaAdded / MediaRemoved: its facts, never a file name on it. The label travels
+// as bytes (ay: a FAT label need not be UTF-8) and so do the mount points (aay); vendor and
+// model are display text (displayText); free-bytes is absent when the medium is not mounted.
+QVariantMap encodeMedium(const Media::Medium &medium);
+Media::Medium decodeMedium(const QVariantMap &medium);
 
 // Registers the D-Bus types of the dictionaries' structured values (done by the functions
 // above; call it before demarshalling by hand).

@@ -42,20 +42,6 @@ int usage()
     return 2;
 }
 
-int exitCodeFor(ErrorCode c)
-{
-    switch (c) {
-    case ErrorCode::BadPassphrase: return 4;
-    case ErrorCode::NotAuthorized: return 5;
-    case ErrorCode::Busy: return 6;
-    case ErrorCode::Cancelled: return 7;
-    case ErrorCode::NoSpace: return 8;
-    case ErrorCode::NotFound: return 9;
-    case ErrorCode::MediumGone: return 10;
-    default: return 1;
-    }
-}
-
 uint64_t parseSize(const std::string &s)
 {
     char *end = nullptr;

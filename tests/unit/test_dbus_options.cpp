@@ -1,6 +1,7 @@
 // The a{sv} codec of org.coffer.Helper1 (core/dbus/options.h): what a client encodes the helper
 // decodes to the same request; unknown keys, wrong types and values out of range are refused;
-// a sync's Result survives a real D-Bus round trip (peer-to-peer connection), bytes intact.
+// a sync's Result and a medium's facts survive a real D-Bus round trip (peer-to-peer connection),
+// bytes intact.
 #include "dbus/options.h"
 #include "testerror.h"
 
@@ -14,6 +15,7 @@
 #include <QTest>
 
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 using namespace Coffer;
@@ -37,6 +39,36 @@ public Q_SLOTS:
 class TestDBusOptions : public QObject
 {
     Q_OBJECT
+
+    // Sends `in` to an echo object over a real peer-to-peer connection: `out` is the a{sv} as a
+    // client receives it (structured values as QDBusArgument).
+    void throughTheBus(const QVariantMap &in, QVariantMap &out)
+    {
+        QTemporaryDir dir;
+        QDBusServer server(QStringLiteral("unix:path=") + dir.filePath(QStringLiteral("bus")));
+        QVERIFY(server.isConnected());
+        Echo echo;
+        QDBusConnection *serverSide = nullptr;
+        connect(&server, &QDBusServer::newConnection, this, [&](const QDBusConnection &c) {
+            serverSide = new QDBusConnection(c);
+            serverSide->registerObject(QStringLiteral("/echo"), &echo, QDBusConnection::ExportAllSlots);
+        });
+        QDBusConnection client = QDBusConnection::connectToPeer(server.address(), QStringLiteral("options-test"));
+        QVERIFY(client.isConnected());
+        QTRY_VERIFY(serverSide != nullptr);
+        QDBusMessage call = QDBusMessage::createMethodCall(QString(), QStringLiteral("/echo"),
+                                                           QStringLiteral("org.coffer.Test.Echo"),
+                                                           QStringLiteral("Echo_"));
+        call << in;
+        QDBusPendingCall pending = client.asyncCall(call);
+        QTRY_VERIFY(pending.isFinished());
+        const QDBusMessage reply = pending.reply();
+        QCOMPARE(reply.type(), QDBusMessage::ReplyMessage);
+        out.clear();
+        reply.arguments().first().value<QDBusArgument>() >> out;
+        QDBusConnection::disconnectFromPeer(QStringLiteral("options-test"));
+        delete serverSide;
+    }
 
 private Q_SLOTS:
     void createRoundTrip()
@@ -135,7 +167,8 @@ private Q_SLOTS:
         c.pbkdf = {8, 9, 10, 0};
         const std::pair<const char *, QVariantMap> encoded[] = {
             {"Sync", encode(s)}, {"CreateVault", encode(c)}, {"Lock", encode(LockOptions{true})},
-            {"Unlock", encode(UnlockOptions{true})}, {"SyncResult", encodeSyncResult({})}};
+            {"Unlock", encode(UnlockOptions{true})}, {"SyncResult", encodeSyncResult({})},
+            {"Medium", encodeMedium({})}};
         for (const auto &[dictionary, map] : encoded) {
             for (const QString &key : map.keys()) {
                 const QByteArray k = key.toUtf8();
@@ -178,32 +211,70 @@ private Q_SLOTS:
         QVERIFY(local == r);
 
         // Through a real connection: structs arrive as QDBusArgument and are demarshalled.
-        QTemporaryDir dir;
-        QDBusServer server(QStringLiteral("unix:path=") + dir.filePath(QStringLiteral("bus")));
-        QVERIFY(server.isConnected());
-        Echo echo;
-        QDBusConnection *serverSide = nullptr;
-        connect(&server, &QDBusServer::newConnection, this, [&](const QDBusConnection &c) {
-            serverSide = new QDBusConnection(c);
-            serverSide->registerObject(QStringLiteral("/echo"), &echo, QDBusConnection::ExportAllSlots);
-        });
-        QDBusConnection client = QDBusConnection::connectToPeer(server.address(), QStringLiteral("options-test"));
-        QVERIFY(client.isConnected());
-        QTRY_VERIFY(serverSide != nullptr);
-        QDBusMessage call = QDBusMessage::createMethodCall(QString(), QStringLiteral("/echo"),
-                                                           QStringLiteral("org.coffer.Test.Echo"),
-                                                           QStringLiteral("Echo_"));
-        call << encodeSyncResult(r);
-        QDBusPendingCall pending = client.asyncCall(call);
-        QTRY_VERIFY(pending.isFinished());
-        const QDBusMessage reply = pending.reply();
-        QCOMPARE(reply.type(), QDBusMessage::ReplyMessage);
         QVariantMap map;
-        reply.arguments().first().value<QDBusArgument>() >> map;
+        throughTheBus(encodeSyncResult(r), map);
         const Sync::Result remote = decodeSyncResult(map);
         QVERIFY(remote == r);
-        QDBusConnection::disconnectFromPeer(QStringLiteral("options-test"));
-        delete serverSide;
+    }
+
+    void mediumSurvivesTheBus()
+    {
+        Media::Medium m;
+        m.devNode = "/dev/sdb1";
+        m.devnum = makedev(8, 17);
+        m.fsUuid = "1234-ABCD";
+        m.label = std::string("\xff\nlabel\0x", 9); // a FAT label need not be UTF-8
+        m.fsType = "vfat";
+        m.serial = "4C530001";
+        m.vendor = "SanDisk";
+        m.model = "Cruzer Blade";
+        m.size = 16ull << 30;
+        m.removable = true;
+        m.mountPoints = {"/media/alice/MY STICK", std::string("/media/alice/\xfe\n", 15)};
+        m.freeBytes = 1ull << 33;
+        QCOMPARE(decodeMedium(encodeMedium(m)), m);
+        QVariantMap map;
+        throughTheBus(encodeMedium(m), map);
+        QCOMPARE(decodeMedium(map), m);
+
+        // Not mounted: no free space, and none invented on the way.
+        m.mountPoints.clear();
+        m.freeBytes.reset();
+        QVERIFY(!encodeMedium(m).contains(QLatin1String(Key::FreeBytes)));
+        throughTheBus(encodeMedium(m), map);
+        QCOMPARE(decodeMedium(map), m);
+    }
+
+    void mediumFactsAreShownSafely()
+    {
+        Media::Medium m;
+        m.vendor = "Evil\xe2\x80\xae\n";
+        m.fsUuid = "\xff";
+        const QVariantMap map = encodeMedium(m);
+        QCOMPARE(map.value(QLatin1String(Key::Vendor)).toString(), QStringLiteral("Evil\uFFFD\uFFFD"));
+        QCOMPARE(map.value(QLatin1String(Key::FsUuid)).toString(), QString(QChar::ReplacementCharacter));
+    }
+
+    void badMediaAreRefused()
+    {
+        QVariantMap map = encodeMedium({});
+        map.insert(QStringLiteral("vaults"), QStringList{QStringLiteral("keys.coffer")}); // no file names
+        QCOMPARE(codeOf([&] { decodeMedium(map); }), ErrorCode::InvalidArgument);
+        map = encodeMedium({});
+        map.insert(QLatin1String(Key::Label), QStringLiteral("a string, not bytes"));
+        QCOMPARE(codeOf([&] { decodeMedium(map); }), ErrorCode::InvalidArgument);
+        map = encodeMedium({});
+        map.insert(QLatin1String(Key::Label), QByteArray(100000, 'x'));
+        QCOMPARE(codeOf([&] { decodeMedium(map); }), ErrorCode::InvalidArgument);
+        map = encodeMedium({});
+        map.insert(QLatin1String(Key::MountPoints), QStringList{QStringLiteral("/media")});
+        QCOMPARE(codeOf([&] { decodeMedium(map); }), ErrorCode::InvalidArgument);
+        map = encodeMedium({});
+        map.insert(QLatin1String(Key::MountPoints), QVariant::fromValue(QList<QByteArray>(65, "/m")));
+        QCOMPARE(codeOf([&] { decodeMedium(map); }), ErrorCode::InvalidArgument);
+        map = encodeMedium({});
+        map.insert(QLatin1String(Key::Size), -1);
+        QCOMPARE(codeOf([&] { decodeMedium(map); }), ErrorCode::InvalidArgument);
     }
 
     void resultItemsAreCapped()

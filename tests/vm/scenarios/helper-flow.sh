@@ -88,6 +88,31 @@ cmp $A/data/id_ed25519 "$mp/current/data/id_ed25519" || vm_fail "synced key diff
 [ "$(stat -c %U "$mp/current/data/id_ed25519")" = alice ] || vm_fail "synced file not owned by alice"
 grep -q "sync into" /var/log/coffer-helper.log || vm_fail "no sync in the log"
 
+vm_step "core/client's example watches a sync through the real helper, signals only"
+echo "watched" >$A/data/watched && chown alice:alice $A/data/watched
+vm_as alice "$COFFER_BUILD_DIR/tests/examples/watchjob" $A/v.img $A/data >/var/tmp/watchjob.out \
+    || { cat /var/tmp/watchjob.out; vm_fail "watchjob failed"; }
+cat /var/tmp/watchjob.out
+grep -q '^progress 1.00 ' /var/tmp/watchjob.out || vm_fail "watchjob saw no progress"
+grep -qx 'outcome ok' /var/tmp/watchjob.out || vm_fail "watchjob: the outcome is not ok"
+grep -qx 'scanned 4 copied 1 bytes 8' /var/tmp/watchjob.out || vm_fail "watchjob: not the counts of this sync"
+cmp $A/data/watched "$mp/current/data/watched" || vm_fail "the watched sync did not land"
+
+vm_step "sync --dry-run through the helper prints the plan; one that does not fit exits 8"
+echo "planned" >$A/data/planned && chown alice:alice $A/data/planned
+vm_as alice cofferctl sync $A/v.img --source $A/data --dry-run >/var/tmp/plan.out
+cat /var/tmp/plan.out
+grep -qx '+ f data/planned  (8 B)' /var/tmp/plan.out || vm_fail "the plan does not list the new file"
+grep -q '^Dry run: 1 to add, 0 to update, .* 0 to delete' /var/tmp/plan.out || vm_fail "the plan's counts are wrong"
+grep -q ': it fits\.$' /var/tmp/plan.out || vm_fail "the plan does not say it fits"
+[ ! -e "$mp/current/data/planned" ] || vm_fail "the dry run wrote into the vault"
+mkdir -p $A/huge && truncate -s 1G $A/huge/big && chown -R alice:alice $A/huge
+rc=0
+vm_as alice cofferctl sync $A/v.img --source $A/huge --dry-run >/var/tmp/plan2.out || rc=$?
+cat /var/tmp/plan2.out
+[ "$rc" = 8 ] || vm_fail "a dry run that does not fit gave exit $rc, not 8"
+grep -q ': it does NOT fit\.$' /var/tmp/plan2.out || vm_fail "the plan does not say it does not fit"
+
 vm_step "two clients on one vault: the second unlock is Busy (exit 6)"
 rc=0
 vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw || rc=$?
@@ -152,13 +177,25 @@ size=$(vm_as alice cofferctl status --json | /usr/bin/python3 -c 'import json,sy
 cmp $A/data/sub/blob "$mp/current/data/sub/blob" || vm_fail "data changed by the resize"
 vm_as alice cofferctl lock $A/v.img
 vm_assert_nothing_attached
+
+vm_step "locked: passwd and header-backup work on alice's own file; resize unlocks and locks again"
+printf %s "third-passphrase-5b1a" >$A/pw3 && chown alice:alice $A/pw3 && chmod 600 $A/pw3
+echo "third-passphrase-5b1a" >>/var/tmp/pass-pattern
+vm_as alice cofferctl passwd $A/v.img --passphrase-file $A/pw2 --new-passphrase-file $A/pw3
+vm_assert_nothing_attached
+vm_as alice cofferctl header-backup $A/v.img $A/header-locked.bak
+cryptsetup isLuks $A/header-locked.bak || vm_fail "the locked vault's header backup is not a LUKS header"
+[ "$(stat -c %U:%a $A/header-locked.bak)" = alice:600 ] || vm_fail "the header backup is not alice's alone"
+vm_as alice cofferctl resize $A/v.img --size 128M --passphrase-file $A/pw3
+[ "$(stat -c %s $A/v.img)" = $((128 << 20)) ] || vm_fail "the locked vault did not grow to 128 MiB"
+vm_assert_nothing_attached
 echo "changed after the lock" >$A/data/new-file && chown alice:alice $A/data/new-file
 vm_as alice cofferctl sync $A/v.img --source $A/data --lock-after --keyfile $A/key.bin
 vm_assert_nothing_attached
 rc=0
 vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw || rc=$?
 [ "$rc" = 4 ] || vm_fail "the old passphrase gave exit $rc, not 4"
-mp=$(vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw2)
+mp=$(vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw3)
 cmp $A/data/new-file "$mp/current/data/new-file" || vm_fail "the key-file sync did not land"
 vm_as alice cofferctl lock --all
 vm_assert_nothing_attached
