@@ -2,6 +2,7 @@
 
 #include "block/vault.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <fcntl.h>
@@ -163,24 +164,20 @@ SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs)
     const int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
         throw Error::fromErrno(ErrorCode::InvalidArgument, errno, "Cannot read the secret");
-    SecretBuffer buffer(maxSize);
-    size_t done = 0;
+    // The buffer grows as the secret arrives (a passphrase takes one page), to maxSize + 1 bytes
+    // at most: a secret that fills that is too long.
+    SecretBuffer buffer;
+    buffer.reserve(std::min<size_t>(4096, maxSize + 1));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
     for (;;) {
-        const ssize_t n = read(fd, buffer.data() + done, buffer.size() - done);
+        if (buffer.size() == buffer.capacity())
+            buffer.reserve(std::min(buffer.capacity() * 4, maxSize + 1));
+        const size_t room = std::min(buffer.capacity(), maxSize + 1) - buffer.size();
+        const ssize_t n = read(fd, buffer.data() + buffer.size(), room);
         if (n > 0) {
-            done += size_t(n);
-            if (done == buffer.size()) {
-                // Full: it is too long unless the writer is done exactly here.
-                char extra;
-                const ssize_t more = read(fd, &extra, 1);
-                if (more == 0)
-                    break;
-                if (more > 0 || (errno != EAGAIN && errno != EINTR))
-                    throw invalid("The secret is longer than " + std::to_string(maxSize) + " bytes.");
-                // Nothing yet: wait below, then retry; a 1-byte read into `extra` is wiped.
-                extra = 0;
-            }
+            buffer.resize(buffer.size() + size_t(n));
+            if (buffer.size() > maxSize)
+                throw invalid("The secret is longer than " + std::to_string(maxSize) + " bytes.");
             continue;
         }
         if (n == 0)
@@ -197,7 +194,6 @@ SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs)
         pollfd pfd{fd, POLLIN, 0};
         poll(&pfd, 1, int(left.count()));
     }
-    buffer.truncate(done);
     return buffer;
 }
 

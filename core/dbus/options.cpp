@@ -359,6 +359,7 @@ CreateOptions decodeCreateOptions(const QVariantMap &options)
     if (o.pbkdf.memoryKiB != 0 && o.pbkdf.memoryKiB < PbkdfLimit::minMemoryKiB)
         throw invalid(std::string("Option ") + Key::PbkdfMemoryKiB + " must be at least "
                       + std::to_string(PbkdfLimit::minMemoryKiB) + ".");
+    KdfLimits::checkNewSlot(o.pbkdf); // the options together (memory x iterations)
     o.keyFile = r.fd(Key::KeyFile);
     return o;
 }

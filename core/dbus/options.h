@@ -9,6 +9,7 @@
 // ("key:signature key:signature ..."); tests/unit/test_dbus_contract compares it with
 // optionSpecs(), so the XML documents exactly what the helper accepts.
 
+#include "block/kdflimits.h"
 #include "block/vault.h"
 #include "media/medium.h"
 #include "sync/syncengine.h"
@@ -94,13 +95,9 @@ struct OptionSpec
 const std::vector<OptionSpec> &optionSpecs(std::string_view dictionary);
 
 // The most a caller may ask of a new key slot's key derivation (tests and slow machines pass
-// small values; zero means cryptsetup's benchmarked default).
-namespace PbkdfLimit {
-inline constexpr uint32_t maxMemoryKiB = 4u * 1024 * 1024;
-inline constexpr uint32_t minMemoryKiB = 8;
-inline constexpr uint32_t maxIterMs = 60000;
-inline constexpr uint32_t maxIterations = 1000;
-} // namespace PbkdfLimit
+// small values; zero means cryptsetup's benchmarked default): the block layer's limits, which
+// lie within what it accepts of a header (core/block/kdflimits.h).
+namespace PbkdfLimit = KdfLimits::NewSlot;
 
 // Retention counts and other small numbers.
 inline constexpr uint32_t maxKeepCount = 10000;

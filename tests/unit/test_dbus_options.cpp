@@ -124,6 +124,10 @@ private Q_SLOTS:
         QTest::newRow("too much memory") << "CreateVault" << QVariantMap{{k(Key::PbkdfMemoryKiB), 5u << 20}};
         QTest::newRow("too little memory") << "CreateVault" << QVariantMap{{k(Key::PbkdfMemoryKiB), 4u}};
         QTest::newRow("too many iterations") << "CreateVault" << QVariantMap{{k(Key::PbkdfIterations), 1001u}};
+        // Each within its range, together beyond what a header may cost (core/block/kdflimits.h).
+        QTest::newRow("iterations x memory") << "CreateVault"
+                                             << QVariantMap{{k(Key::PbkdfIterations), 1000u},
+                                                            {k(Key::PbkdfMemoryKiB), 4u << 20}};
         QTest::newRow("keyfile not an fd") << "CreateVault" << QVariantMap{{k(Key::KeyFile), 3}};
         QTest::newRow("invalid fd") << "CreateVault"
                                     << QVariantMap{{k(Key::KeyFile), QVariant::fromValue(QDBusUnixFileDescriptor())}};

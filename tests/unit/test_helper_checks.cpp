@@ -17,6 +17,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <thread>
+
 using namespace Coffer;
 using namespace Coffer::Helper;
 using Coffer::Test::codeOf;
@@ -145,6 +147,37 @@ private Q_SLOTS:
         close(p[1]);
         const SecretBuffer secret = readSecret(r.get(), 1024);
         QCOMPARE(QByteArray(secret.data(), qsizetype(secret.size())), QByteArray("correct horse"));
+    }
+
+    // The buffer grows as the secret arrives: a passphrase of a few bytes takes a page of locked
+    // memory, not the 8 MiB a key file may have; a big secret still arrives whole.
+    void secretBufferGrowsAsDataArrives()
+    {
+        int p[2];
+        QCOMPARE(pipe2(p, O_CLOEXEC), 0);
+        UniqueFd r(p[0]);
+        QCOMPARE(write(p[1], "hunter2", 7), 7);
+        close(p[1]);
+        const SecretBuffer small = readSecret(r.get(), Limits::maxKeyFileBytes);
+        QCOMPARE(small.size(), size_t(7));
+        QVERIFY2(small.capacity() <= 4096, qPrintable(QString::number(small.capacity())));
+
+        QCOMPARE(pipe2(p, O_CLOEXEC), 0);
+        UniqueFd r2(p[0]), w2(p[1]);
+        const QByteArray big(200000, 'k'); // more than a pipe holds: written while read
+        std::thread writer([&] {
+            for (qsizetype off = 0; off < big.size();) {
+                const ssize_t n = write(w2.get(), big.constData() + off, size_t(big.size() - off));
+                if (n <= 0)
+                    break;
+                off += n;
+            }
+            w2.reset();
+        });
+        const SecretBuffer large = readSecret(r2.get(), Limits::maxKeyFileBytes);
+        writer.join();
+        QCOMPARE(QByteArray(large.data(), qsizetype(large.size())), big);
+        QVERIFY(large.capacity() < Limits::maxKeyFileBytes);
     }
 
     void secretPipeLeftOpenTimesOut()
