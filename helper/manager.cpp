@@ -337,9 +337,12 @@ void Manager::closeVault(VaultObject *vault, std::shared_ptr<VaultClaim> claim, 
     QPointer<VaultObject> guard(vault);
     runWorker(
         vault->owner(),
-        [open, force] {
+        [open, force, owner = vault->owner()] {
             Vault::CloseOptions options;
             options.force = force;
+            // A user's force-lock stops only that user's programs (an admin locking someone
+            // else's vault acts for the owner); others holding it make it Busy.
+            options.ownerUid = owner;
             Vault::close(open, options);
         },
         [this, guard, claim, done = std::move(done)](std::optional<Error> error) mutable {
