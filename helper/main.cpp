@@ -67,6 +67,10 @@ int main(int argc, char **argv)
     RuntimeState state(settings.runtimeDir);
     Manager manager(bus, &authority, &state, settings);
     manager.reconcile();
+    manager.startMediaMonitor();
+    // logind is on the system bus, also for a helper that serves another bus (tests).
+    if (!settings.sessionBus)
+        manager.watchSleep(bus);
     if (!manager.registerOnBus()) {
         Log::write(QStringLiteral("cannot register objects: %1").arg(bus.lastError().message()));
         return 1;

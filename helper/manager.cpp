@@ -6,7 +6,9 @@
 #include "dbus/errornames.h"
 #include "dbus/helper1.h"
 #include "dbus/options.h"
+#include "desktop/logind.h"
 #include "log.h"
+#include "media/mediamonitor.h"
 #include "syncchild.h"
 #include "vaultobject.h"
 
@@ -18,6 +20,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace Coffer::Helper {
@@ -26,6 +29,21 @@ namespace {
 
 constexpr MemberSpec VaultAddedSignal{"VaultAdded", "o"};
 constexpr MemberSpec VaultRemovedSignal{"VaultRemoved", "os"};
+constexpr MemberSpec LockFailedSignal{"LockFailed", "oss"};
+constexpr MemberSpec MediaAddedSignal{"MediaAdded", "a{sv}"};
+constexpr MemberSpec MediaRemovedSignal{"MediaRemoved", "a{sv}"};
+
+// logind waits this long for its delay locks by default (InhibitDelayMaxSec=5): the vaults
+// that are not locked by then stay open, and the system sleeps.
+constexpr int sleepLockBudgetMs = 4000;
+
+// Whether the block device is still there (a drive that lost its filesystem, or was
+// reformatted, is not a drive that was pulled out).
+bool blockDevicePresent(dev_t devnum)
+{
+    const std::string sys = "/sys/dev/block/" + std::to_string(major(devnum)) + ':' + std::to_string(minor(devnum));
+    return ::access(sys.c_str(), F_OK) == 0;
+}
 
 // A vault of `size` bytes in this file may grow into free space on its drive: a sparse vault
 // that cannot grow to its size would fail writes half-way (ext4 inside gets I/O errors). Such a
@@ -103,6 +121,7 @@ Manager::Manager(const QDBusConnection &bus, Authority *authority, RuntimeState 
     , m_pool(this, Limits::workerThreads, Limits::workerThreadsPerUser)
 {
     connect(&m_idleTimer, &QTimer::timeout, this, &Manager::checkIdle);
+    Helper1::registerOptionTypes();
 }
 
 Manager::~Manager()
@@ -123,15 +142,15 @@ const std::vector<Method<Manager>> &Manager::methods()
         {{"Unlock", "hha{sv}"}, &Manager::unlock},
         {{"ListVaults", ""}, &Manager::listVaults},
         {{"LockAll", ""}, &Manager::lockAll},
+        {{"ListMedia", ""}, &Manager::listMedia},
     };
     return methods;
 }
 
 const std::vector<MemberSpec> &Manager::signalSpecs()
 {
-    // MediaAdded/MediaRemoved are the media watcher's, to come.
-    static const std::vector<MemberSpec> specs{
-        VaultAddedSignal, VaultRemovedSignal, {"MediaAdded", "a{sv}"}, {"MediaRemoved", "a{sv}"}};
+    static const std::vector<MemberSpec> specs{VaultAddedSignal, VaultRemovedSignal, LockFailedSignal,
+                                               MediaAddedSignal, MediaRemovedSignal};
     return specs;
 }
 
@@ -308,12 +327,13 @@ void Manager::finishJob(Job *job, const Job::Completion &completion)
 }
 
 VaultObject *Manager::addVault(const Vault::OpenVault &open, uid_t owner, const FileId &backing,
-                               const std::string &name, UniqueFd backingFd)
+                               const std::string &name, UniqueFd backingFd, bool lockOnSuspend)
 {
     auto *vault = new VaultObject(this, QLatin1String(Helper1::VaultPathPrefix) + QString::number(m_nextVault++),
-                                  open, owner, backing, name, std::move(backingFd));
+                                  open, owner, backing, name, std::move(backingFd), lockOnSuspend);
     m_vaults.push_back(vault);
     m_tree.add(vault);
+    updateSleepLock();
     m_callers.sendSignal({owner}, QString::fromLatin1(Helper1::ManagerPath), QString::fromLatin1(Helper1::ManagerInterface),
                          QLatin1String(VaultAddedSignal.name), {QVariant::fromValue(QDBusObjectPath(vault->path()))});
     return vault;
@@ -321,6 +341,9 @@ VaultObject *Manager::addVault(const Vault::OpenVault &open, uid_t owner, const 
 
 void Manager::removeVault(VaultObject *vault, const QString &reason)
 {
+    // Once only: a lock and a drive's teardown may both end.
+    if (std::find(m_vaults.begin(), m_vaults.end(), vault) == m_vaults.end())
+        return;
     m_state->remove(vault->backing());
     m_state->removeMountPoint(vault->open().mountPoint);
     m_tree.remove(vault);
@@ -329,9 +352,11 @@ void Manager::removeVault(VaultObject *vault, const QString &reason)
                          QString::fromLatin1(Helper1::ManagerInterface), QLatin1String(VaultRemovedSignal.name),
                          {QVariant::fromValue(QDBusObjectPath(vault->path())), reason});
     vault->deleteLater();
+    updateSleepLock();
 }
 
-void Manager::closeVault(VaultObject *vault, std::shared_ptr<VaultClaim> claim, bool force, Done done)
+void Manager::closeVault(VaultObject *vault, std::shared_ptr<VaultClaim> claim, bool force, Done done,
+                         const QString &reason)
 {
     const Vault::OpenVault open = vault->open();
     QPointer<VaultObject> guard(vault);
@@ -345,11 +370,11 @@ void Manager::closeVault(VaultObject *vault, std::shared_ptr<VaultClaim> claim, 
             options.ownerUid = owner;
             Vault::close(open, options);
         },
-        [this, guard, claim, done = std::move(done)](std::optional<Error> error) mutable {
+        [this, guard, claim, reason, done = std::move(done)](std::optional<Error> error) mutable {
             claim.reset();
             if (!error && guard) {
-                Log::write(QStringLiteral("locked %1").arg(guard->path()));
-                removeVault(guard, QStringLiteral("locked"));
+                Log::write(QStringLiteral("locked %1 (%2)").arg(guard->path(), reason));
+                removeVault(guard, reason);
             }
             done(error);
         });
@@ -372,7 +397,8 @@ void Manager::reconcile()
             return r.open && r.luksUuid == v.luksUuid && !v.mountPoint.empty() && r.mountPoint == v.mountPoint;
         });
         if (record != records.end()) {
-            addVault(v, record->uid, record->backing, record->name, UniqueFd());
+            // The owner's lock-on-suspend is not in the record: the default applies.
+            addVault(v, record->uid, record->backing, record->name, UniqueFd(), true);
             try {
                 m_state->userDir(record->uid); // private, also when a helper before this one made it
             } catch (const Error &e) {
@@ -495,7 +521,8 @@ void Manager::unlock(const QDBusMessage &message)
     const QVariantMap options = qdbus_cast<QVariantMap>(message.arguments().value(2));
     authorize(message, [](uid_t) { return Action::Unlock; }, [this, backing, passphrase, options](const Caller &caller) {
         Vault::OpenOptions open;
-        open.readOnly = Helper1::decodeUnlockOptions(options).readOnly;
+        const Helper1::UnlockOptions request = Helper1::decodeUnlockOptions(options);
+        open.readOnly = request.readOnly;
         const int fd = fdOf(backing, "backing file");
         const BackingFile file = checkBackingFd(fd, caller.uid, BackingUse::Open);
         fdOf(passphrase, "passphrase");
@@ -518,7 +545,7 @@ void Manager::unlock(const QDBusMessage &message)
                 const SecretBuffer secret = readSecret(fdOf(passphrase, "passphrase"), Limits::maxKeyFileBytes);
                 *unlocked = unlockOnWorker(*state, uid, gid, file.id, backingFd->get(), secret, open);
             },
-            [this, caller, backingFd, unlocked, file](std::optional<Error> error) {
+            [this, caller, backingFd, unlocked, file, lockOnSuspend = request.lockOnSuspend](std::optional<Error> error) {
                 m_filesInUse.erase(file.id);
                 if (--m_unlocking[caller.uid] == 0)
                     m_unlocking.erase(caller.uid);
@@ -529,9 +556,11 @@ void Manager::unlock(const QDBusMessage &message)
                     return;
                 }
                 VaultObject *vault = addVault(unlocked->vault, caller.uid, file.id, unlocked->name,
-                                              std::move(*backingFd));
-                Log::write(QStringLiteral("uid %1: unlocked %2 at %3")
-                               .arg(caller.uid).arg(vault->path(), vault->mountPoint()));
+                                              std::move(*backingFd), lockOnSuspend);
+                Log::write(QStringLiteral("uid %1: unlocked %2 at %3%4%5")
+                               .arg(caller.uid).arg(vault->path(), vault->mountPoint(),
+                                    unlocked->vault.fsckRan ? QStringLiteral(" (e2fsck ran first)") : QString(),
+                                    lockOnSuspend ? QString() : QStringLiteral(" (left open on suspend)")));
                 reply(caller.message, {QVariant::fromValue(QDBusObjectPath(vault->path())), vault->mountPoint()});
             });
     });
@@ -596,6 +625,228 @@ void Manager::lockAll(const QDBusMessage &message)
             });
         }
     });
+}
+
+} // namespace Coffer::Helper
+
+// ---- drives -------------------------------------------------------------------------------------
+
+namespace Coffer::Helper {
+
+void Manager::startMediaMonitor()
+{
+    if (m_media)
+        return;
+    if (!m_seatUsers)
+        m_seatUsers = new SeatUsers(QDBusConnection::systemBus(), this);
+    auto *monitor = new Media::MediaMonitor(this);
+    try {
+        monitor->start();
+    } catch (const Error &e) {
+        Log::write(QStringLiteral("not watching drives: %1").arg(QString::fromStdString(e.message())));
+        delete monitor;
+        return;
+    }
+    m_media = monitor;
+    connect(monitor, &Media::MediaMonitor::mediumAdded, this, [this](const Media::Medium &medium) {
+        Log::write(QStringLiteral("drive %1 (%2) came").arg(QString::fromStdString(medium.devNode),
+                                                            QString::fromStdString(medium.fsType)));
+        sendMediumSignal(MediaAddedSignal.name, medium);
+    });
+    connect(monitor, &Media::MediaMonitor::mediumRemoved, this, &Manager::onMediumRemoved);
+}
+
+void Manager::mediumAudience(const Media::Medium &medium, std::function<void(std::set<uid_t>)> done)
+{
+    std::set<uid_t> owners;
+    for (const VaultObject *vault : m_vaults) {
+        if (vault->backing().dev == medium.devnum)
+            owners.insert(vault->owner());
+    }
+    if (!m_seatUsers) {
+        done(owners);
+        return;
+    }
+    ++m_inflight;
+    m_seatUsers->query([this, owners, done = std::move(done)](std::set<uid_t> seated) mutable {
+        --m_inflight;
+        seated.insert(owners.begin(), owners.end());
+        done(seated);
+    });
+}
+
+void Manager::sendMediumSignal(const char *member, const Media::Medium &medium)
+{
+    const QVariantMap facts = Helper1::encodeMedium(medium);
+    mediumAudience(medium, [this, member, facts](const std::set<uid_t> &users) {
+        m_callers.sendSignal(users, QString::fromLatin1(Helper1::ManagerPath), QString::fromLatin1(Helper1::ManagerInterface),
+                             QLatin1String(member), {facts});
+    });
+}
+
+void Manager::onMediumRemoved(const Media::Medium &medium)
+{
+    // The audience is made up before the vaults on the drive are gone.
+    sendMediumSignal(MediaRemovedSignal.name, medium);
+    if (blockDevicePresent(medium.devnum)) {
+        Log::write(QStringLiteral("drive %1 no longer carries a filesystem udev knows; its vaults stay")
+                       .arg(QString::fromStdString(medium.devNode)));
+        return;
+    }
+    Log::write(QStringLiteral("drive %1 was removed").arg(QString::fromStdString(medium.devNode)));
+    const std::vector<VaultObject *> vaults = m_vaults;
+    for (VaultObject *vault : vaults) {
+        if (vault->backing().dev == medium.devnum && !vault->isGone())
+            tearDownGone(vault);
+    }
+}
+
+void Manager::tearDownGone(VaultObject *vault)
+{
+    Log::write(QStringLiteral("%1 (uid %2): its drive is gone, detaching it").arg(vault->path()).arg(vault->owner()));
+    vault->mediumGone();
+    const Vault::OpenVault open = vault->open();
+    QPointer<VaultObject> guard(vault);
+    runWorker(
+        vault->owner(),
+        [open] {
+            // Nothing can be flushed to a drive that is not there: detach at once; the kernel
+            // finishes (deferred dm removal, loop autoclear) when the last user lets go.
+            Vault::CloseOptions options;
+            options.lazy = true;
+            Vault::close(open, options);
+        },
+        [this, guard](std::optional<Error> error) {
+            if (error)
+                Log::write(QStringLiteral("detaching a vault whose drive is gone: %1").arg(QString::fromStdString(error->message())));
+            if (guard)
+                removeVault(guard, QString::fromLatin1(Helper1::RemovedReason::MediumGone));
+        });
+}
+
+void Manager::listMedia(const QDBusMessage &message)
+{
+    authorize(message, [](uid_t) { return Action::Unlock; }, [this](const Caller &caller) {
+        const std::vector<Media::Medium> media = m_media ? m_media->media() : std::vector<Media::Medium>();
+        auto answer = [this, caller, media](const std::set<uid_t> &seated) {
+            QList<QVariantMap> list;
+            for (const Media::Medium &medium : media) {
+                const bool hasOwnVault = std::any_of(m_vaults.begin(), m_vaults.end(), [&](const VaultObject *v) {
+                    return v->owner() == caller.uid && v->backing().dev == medium.devnum;
+                });
+                if (hasOwnVault || seated.count(caller.uid))
+                    list.append(Helper1::encodeMedium(medium));
+            }
+            reply(caller.message, {QVariant::fromValue(list)});
+        };
+        if (!m_seatUsers) {
+            answer({});
+            return;
+        }
+        ++m_inflight;
+        m_seatUsers->query([this, answer](const std::set<uid_t> &seated) {
+            --m_inflight;
+            answer(seated);
+        });
+    });
+}
+
+// ---- suspend and shutdown -------------------------------------------------------------------
+
+void Manager::watchSleep(const QDBusConnection &systemBus)
+{
+    if (!m_logind)
+        m_logind = new LogindManager(systemBus, this);
+    updateSleepLock();
+}
+
+void Manager::updateSleepLock()
+{
+    if (!m_logind)
+        return;
+    if (m_vaults.empty()) {
+        if (m_sleepLock) {
+            // Closing the lock lets a sleep that waits for it go on.
+            m_sleepLock->deleteLater();
+            m_sleepLock = nullptr;
+        }
+        return;
+    }
+    if (m_sleepLock)
+        return;
+    m_sleepLock = new DelayInhibitor(m_logind, QStringLiteral("sleep:shutdown"), QStringLiteral("Coffer"),
+                                     QStringLiteral("Locking open vaults first"), this);
+    connect(m_sleepLock, &DelayInhibitor::held, this, [] { Log::write(QStringLiteral("holding a delay lock on sleep and shutdown")); });
+    connect(m_sleepLock, &DelayInhibitor::failed, this, [](const QString &why) {
+        Log::write(QStringLiteral("no delay lock on sleep and shutdown (vaults are not locked before them): %1").arg(why));
+    });
+    connect(m_sleepLock, &DelayInhibitor::aboutToSleep, this,
+            [this] { lockBeforeSleep(QString::fromLatin1(Helper1::RemovedReason::Suspend)); });
+    connect(m_sleepLock, &DelayInhibitor::aboutToShutdown, this,
+            [this] { lockBeforeSleep(QString::fromLatin1(Helper1::RemovedReason::Shutdown)); });
+    connect(m_sleepLock, &DelayInhibitor::resumed, this, [] { Log::write(QStringLiteral("resumed")); });
+}
+
+void Manager::lockFailed(VaultObject *vault, const QString &reason, const QString &message)
+{
+    Log::write(QStringLiteral("before %1: %2 (uid %3) stays open: %4").arg(reason, vault->path()).arg(vault->owner()).arg(message));
+    m_callers.sendSignal({vault->owner()}, QString::fromLatin1(Helper1::ManagerPath),
+                         QString::fromLatin1(Helper1::ManagerInterface), QLatin1String(LockFailedSignal.name),
+                         {QVariant::fromValue(QDBusObjectPath(vault->path())), reason, message});
+}
+
+void Manager::lockBeforeSleep(const QString &reason)
+{
+    if (m_lockingForSleep || !m_sleepLock)
+        return;
+    m_lockingForSleep = true;
+    Log::write(QStringLiteral("%1 coming: locking the vaults").arg(reason));
+    QPointer<DelayInhibitor> lock(m_sleepLock);
+    struct State
+    {
+        int left = 0;
+        bool released = false;
+    };
+    auto st = std::make_shared<State>();
+    // The system sleeps once our work is done, or when the budget runs out: never later.
+    auto letGo = [this, st, lock, reason] {
+        if (st->released)
+            return;
+        st->released = true;
+        m_lockingForSleep = false;
+        Log::write(QStringLiteral("%1 may go on").arg(reason));
+        if (lock)
+            lock->release();
+    };
+    for (VaultObject *vault : std::vector<VaultObject *>(m_vaults)) {
+        if (!vault->lockOnSuspend()) {
+            Log::write(QStringLiteral("before %1: %2 left open, as its owner asked").arg(reason, vault->path()));
+            continue;
+        }
+        std::shared_ptr<VaultClaim> claim;
+        try {
+            claim = vault->claim(QStringLiteral("lock"));
+        } catch (const Error &busy) {
+            lockFailed(vault, reason, QString::fromStdString(busy.message()));
+            continue;
+        }
+        ++st->left;
+        QPointer<VaultObject> guard(vault);
+        closeVault(
+            vault, claim, false,
+            [this, st, guard, reason, letGo](std::optional<Error> error) {
+                if (error && guard)
+                    lockFailed(guard, reason, QString::fromStdString(error->message()));
+                if (--st->left == 0)
+                    letGo();
+            },
+            reason);
+    }
+    if (st->left == 0) {
+        letGo();
+        return;
+    }
+    QTimer::singleShot(sleepLockBudgetMs, this, letGo);
 }
 
 } // namespace Coffer::Helper

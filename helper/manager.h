@@ -2,13 +2,16 @@
 
 #include "block/uniquefd.h"
 #include "block/vault.h"
+#include "dbus/helper1.h"
 #include "callerchecks.h"
 #include "callers.h"
 #include "exportedobject.h"
 #include "job.h"
+#include "media/medium.h"
 #include "objecttree.h"
 #include "polkitauthority.h"
 #include "runtimestate.h"
+#include "seatusers.h"
 #include "settings.h"
 #include "workerpool.h"
 
@@ -24,6 +27,14 @@
 #include <optional>
 #include <set>
 #include <vector>
+
+namespace Coffer {
+class DelayInhibitor;
+class LogindManager;
+namespace Media {
+class MediaMonitor;
+}
+} // namespace Coffer
 
 namespace Coffer::Helper {
 
@@ -49,6 +60,15 @@ public:
     // Adopts vaults still mounted by a previous helper, tears down half-attached ones and
     // forgets records of vaults the kernel no longer has.
     void reconcile();
+
+    // Watches the USB drives (core/media): MediaAdded/MediaRemoved to those they concern, and
+    // the teardown of the vaults on a drive that was pulled out. Logs and goes on without
+    // them when udev cannot be watched.
+    void startMediaMonitor();
+    // While a vault is open, holds a logind delay lock and locks the vaults whose owners asked
+    // for it (Unlock's lock-on-suspend) before the system sleeps or shuts down. `systemBus`:
+    // where logind is.
+    void watchSleep(const QDBusConnection &systemBus);
 
     // Idle: no open vault, no running job, no call in progress.
     bool isIdle() const;
@@ -91,8 +111,10 @@ public:
     Job *newJob(const QString &operation, const QString &actionId, uid_t startedBy, uid_t owner,
                 bool cancelable);
     void finishJob(Job *job, const Job::Completion &completion);
-    // Closes the vault the caller claimed (on a worker); on success it is gone (VaultRemoved).
-    void closeVault(VaultObject *vault, std::shared_ptr<VaultClaim> claim, bool force, Done done);
+    // Closes the vault the caller claimed (on a worker); on success it is gone
+    // (VaultRemoved(o, reason)).
+    void closeVault(VaultObject *vault, std::shared_ptr<VaultClaim> claim, bool force, Done done,
+                    const QString &reason = QString::fromLatin1(Helper1::RemovedReason::Locked));
 
     const QDBusConnection &bus() const { return m_bus; }
     const Settings &settings() const { return m_settings; }
@@ -103,13 +125,24 @@ private:
     void unlock(const QDBusMessage &message);
     void listVaults(const QDBusMessage &message);
     void lockAll(const QDBusMessage &message);
+    void listMedia(const QDBusMessage &message);
+
+    // The users a drive concerns: the owners of vaults open on it, and the seats' users.
+    void mediumAudience(const Media::Medium &medium, std::function<void(std::set<uid_t>)> done);
+    void sendMediumSignal(const char *member, const Media::Medium &medium);
+    void onMediumRemoved(const Media::Medium &medium);
+    // The drive is gone: the vault's work stops, it is detached lazily, VaultRemoved(o, "medium-gone").
+    void tearDownGone(VaultObject *vault);
+    void updateSleepLock();
+    void lockBeforeSleep(const QString &reason);
+    void lockFailed(VaultObject *vault, const QString &reason, const QString &message);
 
     int openVaultsOf(uid_t uid) const;
     int runningJobsOf(uid_t uid) const;
     VaultObject *vaultByBacking(const FileId &id) const;
     void checkFileFree(const FileId &id) const;
     VaultObject *addVault(const Vault::OpenVault &open, uid_t owner, const FileId &backing,
-                          const std::string &name, UniqueFd backingFd);
+                          const std::string &name, UniqueFd backingFd, bool lockOnSuspend);
     void removeVault(VaultObject *vault, const QString &reason);
     void checkIdle();
 
@@ -127,6 +160,11 @@ private:
     uint m_nextVault = 1;
     uint m_nextJob = 1;
     int m_inflight = 0; // calls not yet answered, worker tasks
+    SeatUsers *m_seatUsers = nullptr;
+    Media::MediaMonitor *m_media = nullptr;
+    LogindManager *m_logind = nullptr;
+    DelayInhibitor *m_sleepLock = nullptr; // while a vault is open
+    bool m_lockingForSleep = false;
     QTimer m_idleTimer;
     int m_idleLimit = 0;
     int m_idleSeconds = 0;

@@ -38,6 +38,11 @@ void SyncJob::signalChild(int signal)
         pidfd_send_signal(m_child.pidfd.get(), signal, nullptr, 0);
 }
 
+void SyncJob::kill()
+{
+    signalChild(SIGKILL);
+}
+
 void SyncJob::cancel()
 {
     signalChild(SIGTERM);

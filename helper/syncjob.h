@@ -30,6 +30,8 @@ public:
     // Asks the child to stop (SIGTERM): it leaves the destination consistent and reports
     // "cancelled".
     void cancel();
+    // Ends the child at once (SIGKILL): for a child that no longer answers.
+    void kill();
 
     std::function<void(const Job::Update &)> onProgress;
     // Once, after the child has exited and its output was read.

@@ -10,6 +10,7 @@
 
 #include <QDBusArgument>
 #include <QDBusMetaType>
+#include <QTimer>
 
 #include <fcntl.h>
 #include <sys/statvfs.h>
@@ -39,7 +40,7 @@ VaultClaim::~VaultClaim()
 }
 
 VaultObject::VaultObject(Manager *manager, const QString &path, const Vault::OpenVault &open, uid_t owner,
-                         const FileId &backing, const std::string &name, UniqueFd backingFd)
+                         const FileId &backing, const std::string &name, UniqueFd backingFd, bool lockOnSuspend)
     : ExportedObject(manager)
     , m_manager(manager)
     , m_path(path)
@@ -48,6 +49,7 @@ VaultObject::VaultObject(Manager *manager, const QString &path, const Vault::Ope
     , m_backing(backing)
     , m_name(name)
     , m_backingFd(std::move(backingFd))
+    , m_lockOnSuspend(lockOnSuspend)
 {
 }
 
@@ -93,11 +95,26 @@ qulonglong VaultObject::used() const
 
 std::shared_ptr<VaultClaim> VaultObject::claim(const QString &operation)
 {
+    if (*m_gone)
+        throw Error(ErrorCode::MediumGone, (name() + QStringLiteral(" is gone: the drive holding it was removed.")).toStdString());
     if (!m_busyWith.isEmpty())
         throw Error(ErrorCode::Busy, (name() + QStringLiteral(" is busy with ") + m_busyWith
                                       + QStringLiteral("; wait for it or cancel it first.")).toStdString());
     m_busyWith = operation;
     return std::shared_ptr<VaultClaim>(new VaultClaim(this));
+}
+
+void VaultObject::mediumGone()
+{
+    *m_gone = true;
+    if (!m_sync)
+        return;
+    m_sync->cancel();
+    // A child stuck on a dead device's I/O may not get to its SIGTERM handler.
+    QTimer::singleShot(5000, m_sync.data(), [sync = m_sync] {
+        if (sync)
+            sync->kill();
+    });
 }
 
 std::shared_ptr<UniqueFd> VaultObject::headerFd() const
@@ -170,11 +187,21 @@ void VaultObject::sync(const QDBusMessage &message)
             if (child)
                 child->cancel();
         };
+        vault->m_sync = running;
         running->onProgress = [job](const Job::Update &u) { job->setProgress(u); };
-        running->onFinished = [manager, job, self, claim, lockAfter, running](const Job::Completion &done) mutable {
+        running->onFinished = [manager, job, self, claim, lockAfter, running,
+                               gone = vault->m_gone](const Job::Completion &done) mutable {
             claim.reset();
             running->deleteLater();
             job->setProgress({1.0, job->bytesDone(), job->bytesTotal(), job->filesDone(), job->filesTotal(), {}}, true);
+            if (*gone) {
+                Job::Completion completion = done;
+                completion.error = Error(ErrorCode::MediumGone,
+                                         "The drive holding the vault was removed during the sync. Plug it back "
+                                         "in: what the last completed sync wrote is intact; sync again.");
+                manager->finishJob(job, completion);
+                return;
+            }
             // lock-after also after a failure, not after a cancel.
             if (lockAfter && self && (!done.error || done.error->code() == ErrorCode::Failed)) {
                 try {

@@ -8,11 +8,13 @@
 #include <QPointer>
 #include <QString>
 
+#include <atomic>
 #include <memory>
 
 namespace Coffer::Helper {
 
 class Manager;
+class SyncJob;
 class VaultObject;
 
 // A vault's busy state held by one operation (VaultObject::claim): while it lives, a second
@@ -51,7 +53,7 @@ class VaultObject : public ExportedObject
 
 public:
     VaultObject(Manager *manager, const QString &path, const Vault::OpenVault &open, uid_t owner,
-                const FileId &backing, const std::string &name, UniqueFd backingFd);
+                const FileId &backing, const std::string &name, UniqueFd backingFd, bool lockOnSuspend);
 
     QString path() const override { return m_path; }
     QString interfaceName() const override;
@@ -76,9 +78,18 @@ public:
     const FileId &backing() const { return m_backing; }
 
     // Takes the vault for `operation` ("sync", "lock", ...): Busy, naming the operation in
-    // progress, if another one has it.
+    // progress, if another one has it; MediumGone once its drive was removed.
     std::shared_ptr<VaultClaim> claim(const QString &operation);
     QString busyWith() const { return m_busyWith; }
+
+    // Unlock's lock-on-suspend: the helper locks it before the system sleeps or shuts down.
+    bool lockOnSuspend() const { return m_lockOnSuspend; }
+
+    // The drive holding the backing file was removed: no operation may start any more, and a
+    // running sync is stopped (SIGTERM, SIGKILL if it does not end within a few seconds) and
+    // ends with MediumGone. The caller tears the vault down.
+    void mediumGone();
+    bool isGone() const { return *m_gone; }
 
 private:
     friend class VaultClaim;
@@ -105,6 +116,10 @@ private:
     std::string m_name;
     UniqueFd m_backingFd;
     QString m_busyWith;
+    bool m_lockOnSuspend = true;
+    // Shared with a sync's completion, which may come after this object is gone.
+    std::shared_ptr<bool> m_gone = std::make_shared<bool>(false);
+    QPointer<SyncJob> m_sync; // the sync running now, if any
 };
 
 } // namespace Coffer::Helper

@@ -33,6 +33,7 @@ inline constexpr char PbkdfIterations[] = "pbkdf-iterations";
 inline constexpr char KeyFile[] = "keyfile";
 // Unlock
 inline constexpr char ReadOnly[] = "read-only";
+inline constexpr char LockOnSuspend[] = "lock-on-suspend";
 // Vault.Lock
 inline constexpr char Force[] = "force";
 // Vault.Sync
@@ -114,6 +115,9 @@ struct CreateOptions
 struct UnlockOptions
 {
     bool readOnly = false;
+    // The helper locks the vault itself before the system suspends or shuts down (false: it is
+    // left open). The caller's choice, from its registry: the helper reads no user's files.
+    bool lockOnSuspend = true;
 };
 
 struct LockOptions

@@ -108,6 +108,11 @@ private Q_SLOTS:
         QVERIFY(decodeLockOptions(encode(LockOptions{true})).force);
         QVERIFY(!decodeLockOptions({}).force);
         QVERIFY(decodeUnlockOptions(encode(UnlockOptions{true})).readOnly);
+        QVERIFY(decodeUnlockOptions({}).lockOnSuspend);
+        UnlockOptions leaveOpen;
+        leaveOpen.lockOnSuspend = false;
+        QVERIFY(!decodeUnlockOptions(encode(leaveOpen)).lockOnSuspend);
+        QVERIFY(encode(UnlockOptions{}).isEmpty()); // the defaults travel as nothing
     }
 
     void badOptionsAreRefused_data()
@@ -118,6 +123,7 @@ private Q_SLOTS:
         QTest::newRow("unknown key") << "Sync" << QVariantMap{{"bogus", true}};
         QTest::newRow("fsck is not an option") << "Unlock" << QVariantMap{{"fsck", false}};
         QTest::newRow("name is not an option") << "CreateVault" << QVariantMap{{"name", "x"}};
+        QTest::newRow("lock-on-suspend as string") << "Unlock" << QVariantMap{{k(Key::LockOnSuspend), "no"}};
         QTest::newRow("bool as string") << "Lock" << QVariantMap{{k(Key::Force), "yes"}};
         QTest::newRow("number as string") << "CreateVault" << QVariantMap{{k(Key::PbkdfIterations), "4"}};
         QTest::newRow("negative") << "CreateVault" << QVariantMap{{k(Key::PbkdfMemoryKiB), -1}};
