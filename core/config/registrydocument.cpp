@@ -322,6 +322,36 @@ QJsonObject writeSettings(const Settings &s)
 
 } // namespace
 
+const char *triggerName(Trigger trigger)
+{
+    return triggerNames.name(trigger);
+}
+
+std::optional<Trigger> triggerFromName(const QString &name)
+{
+    return triggerNames.value(name);
+}
+
+const char *secretSourceName(SecretSource source)
+{
+    return secretNames.name(source);
+}
+
+std::optional<SecretSource> secretSourceFromName(const QString &name)
+{
+    return secretNames.value(name);
+}
+
+const char *modeName(Sync::Mode mode)
+{
+    return modeNames.name(mode);
+}
+
+std::optional<Sync::Mode> modeFromName(const QString &name)
+{
+    return modeNames.value(name);
+}
+
 QJsonValue bytesToJson(std::string_view bytes)
 {
     QStringDecoder decoder(QStringDecoder::Utf8, QStringConverter::Flag::ConvertInitialBom);

@@ -34,6 +34,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,15 @@ RegistryDocument parseRegistry(const QByteArray &json);
 
 // Indented JSON, ending in a newline.
 QByteArray serializeRegistry(const RegistryDocument &document);
+
+// The names the file uses for a trigger, a secret source and a sync mode (for command lines and
+// reports too), and back: nothing for a name that is none of them.
+const char *triggerName(Trigger trigger);
+std::optional<Trigger> triggerFromName(const QString &name);
+const char *secretSourceName(SecretSource source);
+std::optional<SecretSource> secretSourceFromName(const QString &name);
+const char *modeName(Sync::Mode mode);
+std::optional<Sync::Mode> modeFromName(const QString &name);
 
 // A byte string as JSON: a string if it is UTF-8, else {"base64": ...}. The reverse throws
 // Failed for anything else.

@@ -1,0 +1,142 @@
+// cofferctl watch: events as they come, one per line: drives (udev, watched here as the user),
+// the registry's changes, and what the helper says while it runs (the user's vaults unlocked and
+// locked, a lock that could not be done before a suspend, the drives it tells this user of).
+
+#include "args.h"
+#include "command.h"
+#include "mediaview.h"
+
+#include "client/helperclient.h"
+#include "config/registry.h"
+#include "dbus/options.h"
+#include "error.h"
+#include "media/mediamonitor.h"
+
+#include <QCoreApplication>
+
+#include <cstdio>
+#include <ctime>
+
+namespace Coffer::Ctl {
+
+namespace {
+
+qint64 monotonicMs()
+{
+    timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+class Watch
+{
+public:
+    explicit Watch(bool json)
+        : m_json(json)
+    {
+    }
+
+    void emitEvent(const char *event, const char *source, QJsonObject fields, const std::string &text)
+    {
+        if (m_json) {
+            fields.insert(QStringLiteral("event"), QLatin1String(event));
+            fields.insert(QStringLiteral("source"), QLatin1String(source));
+            // For measuring (tests/bench): the kernel's clock, comparable to its log's times.
+            fields.insert(QStringLiteral("monotonic-ms"), double(monotonicMs()));
+            printJsonLine(fields);
+        } else {
+            std::printf("%s %s: %s\n", source, event, text.c_str());
+            std::fflush(stdout);
+        }
+    }
+
+    void medium(const char *event, const char *source, const Media::Medium &m)
+    {
+        emitEvent(event, source, mediumJson(m), mediumText(m));
+    }
+
+    void vault(const char *event, Client::VaultHandle *v, const QString &reason = {}, const QString &message = {})
+    {
+        QJsonObject o{{"vault", v->info().path}, {"name", v->info().name}, {"mount-point", v->info().mountPoint}};
+        std::string text = "\"" + shown(v->info().name.toStdString()) + "\"";
+        if (!reason.isEmpty()) {
+            o.insert(QStringLiteral("reason"), reason);
+            text += " (" + reason.toStdString() + ")";
+        }
+        if (!message.isEmpty()) {
+            o.insert(QStringLiteral("message"), message);
+            text += ": " + shown(message.toStdString());
+        }
+        emitEvent(event, "helper", o, text);
+    }
+
+private:
+    bool m_json;
+};
+
+int runWatch(int argc, char **argv)
+{
+    const Args args(argc, argv, {{"--json", {}}});
+    if (!args.positional().empty())
+        throw UsageError{"takes no arguments"};
+    Watch watch(args.has("--json"));
+
+    Media::MediaMonitor monitor;
+    QObject::connect(&monitor, &Media::MediaMonitor::mediumAdded, [&](const Media::Medium &m) { watch.medium("medium-added", "udev", m); });
+    QObject::connect(&monitor, &Media::MediaMonitor::mediumChanged, [&](const Media::Medium &m) { watch.medium("medium-changed", "udev", m); });
+    QObject::connect(&monitor, &Media::MediaMonitor::mediumRemoved, [&](const Media::Medium &m) { watch.medium("medium-removed", "udev", m); });
+    monitor.start();
+
+    Config::Registry registry;
+    loadRegistry(registry);
+    registry.watch();
+    QObject::connect(&registry, &Config::Registry::changed, [&] {
+        watch.emitEvent("registry-changed", "registry", QJsonObject{{"vaults", int(registry.vaults().size())}},
+                        std::to_string(registry.vaults().size()) + " vault(s) registered");
+    });
+    QObject::connect(&registry, &Config::Registry::loadFailed, [&](const QString &message) {
+        watch.emitEvent("registry-unreadable", "registry", QJsonObject{{"message", message}}, message.toStdString());
+    });
+
+    // The helper tells only the connections a user called it from: call it whenever it is
+    // there (never starting it: a helper that is not running has nothing to say).
+    Client::HelperClient client;
+    auto subscribe = [&] {
+        Client::MediaRequest *request = client.listMedia();
+        QObject::connect(request, &Client::Request::finished, [&watch, request](const std::optional<Error> &error) {
+            QJsonObject o{{"media", int(request->media().size())}};
+            if (error)
+                o.insert(QStringLiteral("error"), QString::fromStdString(error->message()));
+            watch.emitEvent(error ? "helper-unreachable" : "helper-subscribed", "helper", o,
+                            error ? error->message() : std::to_string(request->media().size()) + " drive(s) it tells you of");
+        });
+    };
+    // Its vaults first (they are announced as vault-added), so that a vault removed later is
+    // known by name; the helper's first appearance is the answer to whether it runs now.
+    QObject::connect(&client, &Client::HelperClient::helperAppeared, [&] {
+        QObject::connect(client.refreshVaults(), &Client::Request::finished, subscribe);
+    });
+    QObject::connect(&client, &Client::HelperClient::helperVanished,
+                     [&] { watch.emitEvent("helper-gone", "helper", {}, "the helper exited"); });
+    QObject::connect(&client, &Client::HelperClient::mediaAdded,
+                     [&](const QVariantMap &m) { watch.medium("medium-added", "helper", Helper1::decodeMedium(m)); });
+    QObject::connect(&client, &Client::HelperClient::mediaRemoved,
+                     [&](const QVariantMap &m) { watch.medium("medium-removed", "helper", Helper1::decodeMedium(m)); });
+    QObject::connect(&client, &Client::HelperClient::vaultAdded, [&](Client::VaultHandle *v) { watch.vault("vault-added", v); });
+    QObject::connect(&client, &Client::HelperClient::vaultRemoved,
+                     [&](Client::VaultHandle *v, const QString &reason) { watch.vault("vault-removed", v, reason); });
+    QObject::connect(&client, &Client::HelperClient::lockFailed,
+                     [&](Client::VaultHandle *v, const QString &reason, const QString &message) {
+        watch.vault("lock-failed", v, reason, message);
+    });
+    for (const Media::Medium &m : monitor.media())
+        watch.medium("medium-present", "udev", m);
+    watch.emitEvent("watching", "watch", {}, "watching (Ctrl-C ends)");
+    return QCoreApplication::exec();
+}
+
+} // namespace
+
+COFFERCTL_COMMAND(watch, "watch", "[--json]", "Print drive, registry and vault events as they come", runWatch);
+
+} // namespace Coffer::Ctl
