@@ -16,6 +16,9 @@
 #include <QDBusArgument>
 #include <QDBusMetaType>
 #include <QDBusObjectPath>
+#include <QDBusPendingCallWatcher>
+#include <QDBusPendingReply>
+#include <QDBusVariant>
 
 #include <algorithm>
 #include <cerrno>
@@ -33,9 +36,9 @@ constexpr MemberSpec LockFailedSignal{"LockFailed", "oss"};
 constexpr MemberSpec MediaAddedSignal{"MediaAdded", "a{sv}"};
 constexpr MemberSpec MediaRemovedSignal{"MediaRemoved", "a{sv}"};
 
-// logind waits this long for its delay locks by default (InhibitDelayMaxSec=5): the vaults
-// that are not locked by then stay open, and the system sleeps.
-constexpr int sleepLockBudgetMs = 4000;
+// How long before logind stops waiting for its delay locks we let go ourselves: the vaults not
+// locked by then stay open, and the system sleeps.
+constexpr int sleepLockMarginMs = 1000;
 
 // Whether the block device is still there (a drive that lost its filesystem, or was
 // reformatted, is not a drive that was pulled out).
@@ -777,6 +780,17 @@ void Manager::updateSleepLock()
     m_sleepLock = new DelayInhibitor(m_logind, QStringLiteral("sleep:shutdown"), QStringLiteral("Coffer"),
                                      QStringLiteral("Locking open vaults first"), this);
     connect(m_sleepLock, &DelayInhibitor::held, this, [] { Log::write(QStringLiteral("holding a delay lock on sleep and shutdown")); });
+    // logind's InhibitDelayMaxUSec (5 s unless the administrator said otherwise) bounds our work.
+    QDBusMessage get = QDBusMessage::createMethodCall(QStringLiteral("org.freedesktop.login1"), QStringLiteral("/org/freedesktop/login1"),
+                                                      QStringLiteral("org.freedesktop.DBus.Properties"), QStringLiteral("Get"));
+    get.setArguments({QStringLiteral("org.freedesktop.login1.Manager"), QStringLiteral("InhibitDelayMaxUSec")});
+    auto *delay = new QDBusPendingCallWatcher(m_logind->bus().asyncCall(get, 5000), this);
+    connect(delay, &QDBusPendingCallWatcher::finished, this, [this, delay] {
+        delay->deleteLater();
+        const QDBusPendingReply<QDBusVariant> reply = *delay;
+        if (reply.isValid())
+            m_sleepBudgetMs = std::max<qint64>(500, qint64(reply.value().variant().toULongLong() / 1000) - sleepLockMarginMs);
+    });
     connect(m_sleepLock, &DelayInhibitor::failed, this, [](const QString &why) {
         Log::write(QStringLiteral("no delay lock on sleep and shutdown (vaults are not locked before them): %1").arg(why));
     });
@@ -846,7 +860,7 @@ void Manager::lockBeforeSleep(const QString &reason)
         letGo();
         return;
     }
-    QTimer::singleShot(sleepLockBudgetMs, this, letGo);
+    QTimer::singleShot(int(m_sleepBudgetMs), this, letGo);
 }
 
 } // namespace Coffer::Helper

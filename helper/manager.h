@@ -165,6 +165,7 @@ private:
     LogindManager *m_logind = nullptr;
     DelayInhibitor *m_sleepLock = nullptr; // while a vault is open
     bool m_lockingForSleep = false;
+    qint64 m_sleepBudgetMs = 4000;         // logind's InhibitDelayMaxSec less a margin
     QTimer m_idleTimer;
     int m_idleLimit = 0;
     int m_idleSeconds = 0;

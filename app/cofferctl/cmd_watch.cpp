@@ -15,6 +15,7 @@
 #include <QCoreApplication>
 
 #include <cstdio>
+#include <map>
 #include <ctime>
 
 namespace Coffer::Ctl {
@@ -57,8 +58,12 @@ public:
 
     void vault(const char *event, Client::VaultHandle *v, const QString &reason = {}, const QString &message = {})
     {
-        QJsonObject o{{"vault", v->info().path}, {"name", v->info().name}, {"mount-point", v->info().mountPoint}};
-        std::string text = "\"" + shown(v->info().name.toStdString()) + "\"";
+        // A locked vault's handle forgets what it was: say it as it was when unlocked.
+        if (v->isUnlocked())
+            m_known[v] = v->info();
+        const Client::VaultInfo info = m_known[v];
+        QJsonObject o{{"vault", info.path}, {"name", info.name}, {"mount-point", info.mountPoint}};
+        std::string text = "\"" + shown(info.name.toStdString()) + "\"";
         if (!reason.isEmpty()) {
             o.insert(QStringLiteral("reason"), reason);
             text += " (" + reason.toStdString() + ")";
@@ -72,6 +77,7 @@ public:
 
 private:
     bool m_json;
+    std::map<Client::VaultHandle *, Client::VaultInfo> m_known;
 };
 
 int runWatch(int argc, char **argv)

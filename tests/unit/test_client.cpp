@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 using namespace Coffer;
@@ -244,6 +245,7 @@ public:
     QVariantMap lastOptions;
     QList<Received> secrets;
     qulonglong createdSize = 0;
+    QList<QVariantMap> media; // what ListMedia answers
 
 public Q_SLOTS:
     QDBusObjectPath CreateVault(const QDBusUnixFileDescriptor &backing, qulonglong size,
@@ -252,8 +254,10 @@ public Q_SLOTS:
                            const QVariantMap &options, QString &mount_point);
     QList<QDBusObjectPath> ListVaults();
     void LockAll();
+    QList<QVariantMap> ListMedia();
 
 Q_SIGNALS:
+    void LockFailed(const QDBusObjectPath &vault, const QString &reason, const QString &message);
     void MediaAdded(const QVariantMap &medium);
     void MediaRemoved(const QVariantMap &medium);
     void VaultAdded(const QDBusObjectPath &vault);
@@ -442,6 +446,13 @@ QList<QDBusObjectPath> FakeManager::ListVaults()
             paths << QDBusObjectPath(vault->path);
     }
     return paths;
+}
+
+QList<QVariantMap> FakeManager::ListMedia()
+{
+    if (refused(QStringLiteral("ListMedia")))
+        return {};
+    return media;
 }
 
 void FakeManager::LockAll()
@@ -1057,6 +1068,47 @@ private Q_SLOTS:
         QVERIFY(!end.error);
         QVERIFY(m_client->vaults().isEmpty());
         QVERIFY(m_fake->vaults.isEmpty());
+    }
+
+    // ListMedia's a{sv}s arrive as the media they describe; unlock's lock-on-suspend travels.
+    void listMediaGivesTheDrives()
+    {
+        Media::Medium stick;
+        stick.devNode = "/dev/sdb1";
+        stick.devnum = makedev(8, 17);
+        stick.fsUuid = "1234-ABCD";
+        stick.label = "caf\xe9\n";
+        stick.fsType = "vfat";
+        stick.size = 128 << 20;
+        stick.mountPoints = {"/media/alice/STICK"};
+        stick.freeBytes = 1 << 20;
+        m_fake->manager->media = {Helper1::encodeMedium(stick)};
+        Client::MediaRequest *request = m_client->listMedia();
+        std::vector<Media::Medium> media; // the request is gone after finished()
+        QObject::connect(request, &Client::Request::finished, request, [&] { media = request->media(); });
+        RequestEnd end(request);
+        QVERIFY(end.wait());
+        QVERIFY(!end.error);
+        QCOMPARE(media.size(), size_t(1));
+        QCOMPARE(media[0], stick);
+
+        m_fake->errors[QStringLiteral("ListMedia")] = DBusErrors::errorName(ErrorCode::NotAuthorized);
+        RequestEnd refused(m_client->listMedia());
+        QVERIFY(refused.wait());
+        QCOMPARE(refused.code(), ErrorCode::NotAuthorized);
+    }
+
+    void lockFailedNamesTheVault()
+    {
+        FakeVault *fv = nullptr;
+        Client::VaultHandle *vault = openVault(newFile("busy.coffer"), &fv);
+        QVERIFY(vault);
+        QSignalSpy failed(m_client.get(), &Client::HelperClient::lockFailed);
+        emit m_fake->manager->LockFailed(QDBusObjectPath(fv->path), QStringLiteral("suspend"), QStringLiteral("in use"));
+        QVERIFY(failed.wait());
+        QCOMPARE(failed.at(0).at(0).value<Client::VaultHandle *>(), vault);
+        QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("suspend"));
+        QVERIFY(vault->isUnlocked());
     }
 
     void lockGoesWithItsOptions()
