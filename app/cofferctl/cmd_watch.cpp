@@ -8,15 +8,19 @@
 
 #include "client/helperclient.h"
 #include "config/registry.h"
+#include "dbus/helper1.h"
 #include "dbus/options.h"
 #include "error.h"
 #include "media/mediamonitor.h"
 
 #include <QCoreApplication>
+#include <QDBusConnection>
+#include <QDBusObjectPath>
 
 #include <cstdio>
 #include <map>
 #include <ctime>
+#include <functional>
 
 namespace Coffer::Ctl {
 
@@ -56,14 +60,19 @@ public:
         emitEvent(event, source, mediumJson(m), mediumText(m));
     }
 
-    void vault(const char *event, Client::VaultHandle *v, const QString &reason = {}, const QString &message = {})
+    void vaultAdded(const Client::VaultInfo &info)
     {
-        // A locked vault's handle forgets what it was: say it as it was when unlocked.
-        if (v->isUnlocked())
-            m_known[v] = v->info();
-        const Client::VaultInfo info = m_known[v];
-        QJsonObject o{{"vault", info.path}, {"name", info.name}, {"mount-point", info.mountPoint}};
-        std::string text = "\"" + shown(info.name.toStdString()) + "\"";
+        m_known[info.path] = info;
+        vault("vault-added", info.path);
+    }
+
+    // By the helper's own signal: a vault unlocked and locked again before this client had read
+    // its properties is still reported (by name when it was read).
+    void vault(const char *event, const QString &path, const QString &reason = {}, const QString &message = {})
+    {
+        const Client::VaultInfo info = m_known.count(path) ? m_known[path] : Client::VaultInfo{};
+        QJsonObject o{{"vault", path}, {"name", info.name}, {"mount-point", info.mountPoint}};
+        std::string text = path.toStdString() + (info.name.isEmpty() ? "" : " \"" + shown(info.name.toStdString()) + "\"");
         if (!reason.isEmpty()) {
             o.insert(QStringLiteral("reason"), reason);
             text += " (" + reason.toStdString() + ")";
@@ -77,7 +86,34 @@ public:
 
 private:
     bool m_json;
-    std::map<Client::VaultHandle *, Client::VaultInfo> m_known;
+    std::map<QString, Client::VaultInfo> m_known; // by object path
+};
+
+// The helper's VaultRemoved and LockFailed as they come (HelperClient reports them only for the
+// vaults whose properties it has read).
+class HelperSignals : public QObject
+{
+    Q_OBJECT
+public:
+    explicit HelperSignals(QDBusConnection bus)
+    {
+        const QString service = QString::fromLatin1(Helper1::Service), path = QString::fromLatin1(Helper1::ManagerPath),
+                      interface = QString::fromLatin1(Helper1::ManagerInterface);
+        bus.connect(service, path, interface, QStringLiteral("VaultRemoved"), this,
+                    SLOT(onVaultRemoved(QDBusObjectPath, QString)));
+        bus.connect(service, path, interface, QStringLiteral("LockFailed"), this,
+                    SLOT(onLockFailed(QDBusObjectPath, QString, QString)));
+    }
+
+    std::function<void(const QString &, const QString &)> removed;
+    std::function<void(const QString &, const QString &, const QString &)> lockFailed;
+
+private Q_SLOTS:
+    void onVaultRemoved(const QDBusObjectPath &vault, const QString &reason) { removed(vault.path(), reason); }
+    void onLockFailed(const QDBusObjectPath &vault, const QString &reason, const QString &message)
+    {
+        lockFailed(vault.path(), reason, message);
+    }
 };
 
 int runWatch(int argc, char **argv)
@@ -128,13 +164,12 @@ int runWatch(int argc, char **argv)
                      [&](const QVariantMap &m) { watch.medium("medium-added", "helper", Helper1::decodeMedium(m)); });
     QObject::connect(&client, &Client::HelperClient::mediaRemoved,
                      [&](const QVariantMap &m) { watch.medium("medium-removed", "helper", Helper1::decodeMedium(m)); });
-    QObject::connect(&client, &Client::HelperClient::vaultAdded, [&](Client::VaultHandle *v) { watch.vault("vault-added", v); });
-    QObject::connect(&client, &Client::HelperClient::vaultRemoved,
-                     [&](Client::VaultHandle *v, const QString &reason) { watch.vault("vault-removed", v, reason); });
-    QObject::connect(&client, &Client::HelperClient::lockFailed,
-                     [&](Client::VaultHandle *v, const QString &reason, const QString &message) {
-        watch.vault("lock-failed", v, reason, message);
-    });
+    QObject::connect(&client, &Client::HelperClient::vaultAdded, [&](Client::VaultHandle *v) { watch.vaultAdded(v->info()); });
+    HelperSignals signals_(client.bus());
+    signals_.removed = [&](const QString &path, const QString &reason) { watch.vault("vault-removed", path, reason); };
+    signals_.lockFailed = [&](const QString &path, const QString &reason, const QString &message) {
+        watch.vault("lock-failed", path, reason, message);
+    };
     for (const Media::Medium &m : monitor.media())
         watch.medium("medium-present", "udev", m);
     watch.emitEvent("watching", "watch", {}, "watching (Ctrl-C ends)");
@@ -146,3 +181,5 @@ int runWatch(int argc, char **argv)
 COFFERCTL_COMMAND(watch, "watch", "[--json]", "Print drive, registry and vault events as they come", runWatch);
 
 } // namespace Coffer::Ctl
+
+#include "cmd_watch.moc"
