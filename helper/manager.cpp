@@ -416,7 +416,7 @@ QDBusObjectPath Manager::CreateVault(const QDBusUnixFileDescriptor &backing, qul
             },
             [this, job, id = file.id](std::optional<Error> error) {
                 m_filesInUse.erase(id);
-                job->setProgress({1.0, 0, 0, 0, 0, {}}, true);
+                job->setProgress({1.0, 0, 0, 0, 0, {}, {}}, true);
                 finishJob(job, error);
             });
     });
@@ -644,6 +644,7 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
                             u.filesDone = p->filesDone;
                             u.filesTotal = p->filesTotal;
                             u.currentItem = QString::fromUtf8(p->currentItem.data(), qsizetype(p->currentItem.size()));
+                            u.phase = QString::fromLatin1(Sync::phaseName(p->phase));
                             const double phaseBase = p->phase == Sync::Phase::Scan ? 0.0
                                 : p->phase == Sync::Phase::Copy                    ? 0.1
                                 : p->phase == Sync::Phase::Delete                  ? 0.9
@@ -687,7 +688,7 @@ void Manager::vaultSync(VaultObject *vault, const QDBusMessage &msg, const QStri
                     + std::string(WIFSIGNALED(status) ? " (killed by a signal)." : "."));
             if (guard)
                 guard->busyWith.clear();
-            job->setProgress({1.0, job->bytesDone(), job->bytesTotal(), job->filesDone(), job->filesTotal(), {}}, true);
+            job->setProgress({1.0, job->bytesDone(), job->bytesTotal(), job->filesDone(), job->filesTotal(), {}, job->phase()}, true);
             const std::optional<Error> error = reader->error;
             const Helper1::JobOutcome outcome = reader->outcome;
             const QString note = reader->note;
