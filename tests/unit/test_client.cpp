@@ -529,6 +529,22 @@ private Q_SLOTS:
 
     // ---- the user's vaults ----------------------------------------------------------------------
 
+    // The same in a process of its own, where nothing used QDBusObjectPath before the client
+    // connected to VaultAdded(o) (QtDBus then dropped the signal without a word).
+    void vaultAddedReachesAFreshProcess()
+    {
+        if (qEnvironmentVariableIsSet("COFFER_TEST_CHILD"))
+            QSKIP("already the child");
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("COFFER_TEST_CHILD"), QStringLiteral("1"));
+        child.setProcessEnvironment(env);
+        child.setProcessChannelMode(QProcess::ForwardedChannels);
+        child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("vaultAddedAndRemovedReachTheHandles")});
+        QVERIFY(child.waitForFinished(120000));
+        QCOMPARE(child.exitCode(), 0);
+    }
+
     void vaultAddedAndRemovedReachTheHandles()
     {
         QList<Client::VaultHandle *> added;
