@@ -17,7 +17,15 @@ PlugPrompt::PlugPrompt(const QString &vaultName, const QString &driveName, QWidg
     setWindowIcon(Icons::application());
     setAttribute(Qt::WA_DeleteOnClose);
 
-    auto *text = new QLabel(tr("The vault “%1” is on %2. Back it up now?").arg(vaultName, driveName), this);
+    auto *icon = new QLabel(this);
+    icon->setPixmap(Icons::application().pixmap(48));
+    icon->setAccessibleName(tr("Coffer"));
+    auto *heading = new QLabel(tr("%1 is plugged in").arg(driveName), this);
+    heading->setTextFormat(Qt::PlainText);
+    QFont bold = heading->font();
+    bold.setBold(true);
+    heading->setFont(bold);
+    auto *text = new QLabel(tr("The vault “%1” is on it. Back it up now?").arg(vaultName), this);
     text->setTextFormat(Qt::PlainText);
     text->setWordWrap(true);
     text->setAccessibleName(tr("Question"));
@@ -45,8 +53,15 @@ PlugPrompt::PlugPrompt(const QString &vaultName, const QString &driveName, QWidg
     m_buttons[int(PlugAnswer::BackUpNow)]->setDefault(true);
     m_buttons[int(PlugAnswer::BackUpNow)]->setFocus();
 
+    auto *words = new QVBoxLayout;
+    words->addWidget(heading);
+    words->addWidget(text);
+    auto *top = new QHBoxLayout;
+    top->addWidget(icon, 0, Qt::AlignTop);
+    top->addLayout(words, 1);
     auto *layout = new QVBoxLayout(this);
-    layout->addWidget(text);
+    layout->addLayout(top);
+    layout->addSpacing(8);
     layout->addLayout(row);
 }
 

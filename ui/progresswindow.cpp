@@ -66,12 +66,14 @@ ProgressWindow::ProgressWindow(const QString &vaultName, const QString &driveNam
     m_cancel->setAccessibleName(tr("Cancel the backup"));
     m_close->setObjectName(QStringLiteral("closeButton"));
     m_close->setAccessibleName(tr("Close"));
-    m_close->hide();
     m_phase->setText(tr("Starting…"));
+    m_counts->hide();
+    m_item->hide();
 
     auto *buttons = new QDialogButtonBox(this);
     buttons->addButton(m_cancel, QDialogButtonBox::RejectRole);
     buttons->addButton(m_close, QDialogButtonBox::AcceptRole);
+    m_close->hide(); // after addButton, which shows what it adds
     connect(m_cancel, &QPushButton::clicked, this, [this] {
         m_cancel->setEnabled(false);
         m_phase->setText(tr("Cancelling…"));
@@ -131,7 +133,9 @@ void ProgressWindow::setProgress(const Client::JobProgress &p)
     }
     m_phase->setText(phase);
     m_counts->setText(counts);
+    m_counts->setVisible(!counts.isEmpty());
     m_item->setFullText(p.currentItem);
+    m_item->setVisible(!p.currentItem.isEmpty());
     if (indeterminate) {
         m_bar->setRange(0, 0);
     } else {
@@ -150,7 +154,11 @@ void ProgressWindow::setFinished(Helper1::JobOutcome outcome, const std::optiona
     m_close->setFocus();
     m_bar->setRange(0, barSteps);
     m_item->setFullText({});
+    m_item->hide();
     m_counts->clear();
+    m_counts->hide();
+    m_title->setText(m_driveName.isEmpty() ? tr("Backup of “%1”").arg(m_vaultName)
+                                           : tr("Backup of “%1” on %2").arg(m_vaultName, m_driveName));
     QString text;
     const Sync::Result sync = result.sync.value_or(Sync::Result{});
     switch (outcome) {
@@ -177,12 +185,12 @@ void ProgressWindow::setFinished(Helper1::JobOutcome outcome, const std::optiona
         break;
     }
     case Helper1::JobOutcome::Cancelled:
-        m_bar->setValue(0);
+        m_bar->hide();
         m_phase->setText(tr("Cancelled."));
         text = tr("The vault holds the last complete backup; nothing half-copied is in it.");
         break;
     case Helper1::JobOutcome::Failed:
-        m_bar->setValue(0);
+        m_bar->hide();
         m_phase->setText(tr("The backup failed."));
         text = error ? QString::fromStdString(error->message()) : tr("The helper did not say why.");
         break;
@@ -201,8 +209,11 @@ void ProgressWindow::setLocking()
 void ProgressWindow::setLocked(const QStringList &othersOpen)
 {
     if (!othersOpen.isEmpty()) {
+        QStringList quoted;
+        for (const QString &name : othersOpen)
+            quoted << tr("“%1”").arg(name);
         m_unplug->setText(tr("Locked. %1 is still open on %2: lock it before you unplug the drive.")
-                              .arg(othersOpen.join(tr(", ")), m_driveName));
+                              .arg(quoted.join(tr(", ")), m_driveName));
     } else {
         m_unplug->setText(m_driveName.isEmpty() ? tr("Locked.") : tr("Locked. Safe to unplug %1.").arg(m_driveName));
     }

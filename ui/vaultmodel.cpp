@@ -1,6 +1,7 @@
 #include "vaultmodel.h"
 
 #include "desktop/wallclocktimer.h"
+#include "icons.h"
 #include "texts.h"
 
 #include <QFile>
@@ -104,19 +105,22 @@ bool VaultModel::isStale(const VaultRow &row) const
     return row.entry && staleness(row).stale;
 }
 
+TrayState VaultModel::trayStateOf(const VaultRow &r) const
+{
+    switch (r.state()) {
+    case VaultState::Error: return TrayState::Error;
+    case VaultState::Syncing: return TrayState::Syncing;
+    case VaultState::Open: return TrayState::Open;
+    case VaultState::Locked: break;
+    }
+    return isStale(r) ? TrayState::Stale : TrayState::AllLocked;
+}
+
 TrayState VaultModel::trayState() const
 {
     TrayState state = TrayState::AllLocked;
-    for (const VaultRow &r : m_rows) {
-        TrayState mine = TrayState::AllLocked;
-        switch (r.state()) {
-        case VaultState::Error: mine = TrayState::Error; break;
-        case VaultState::Syncing: mine = TrayState::Syncing; break;
-        case VaultState::Open: mine = TrayState::Open; break;
-        case VaultState::Locked: mine = isStale(r) ? TrayState::Stale : TrayState::AllLocked; break;
-        }
-        state = std::max(state, mine);
-    }
+    for (const VaultRow &r : m_rows)
+        state = std::max(state, trayStateOf(r));
     return state;
 }
 
@@ -183,6 +187,8 @@ QVariant VaultModel::data(const QModelIndex &index, int role) const
     case IdRole: return r.id;
     case StateRole: return int(r.state());
     case StaleRole: return isStale(r);
+    case Qt::DecorationRole:
+        return index.column() == NameColumn ? QVariant(Icons::tray(trayStateOf(r))) : QVariant();
     case Qt::DisplayRole:
     case Qt::ToolTipRole:
     case Qt::AccessibleTextRole:

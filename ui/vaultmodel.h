@@ -76,6 +76,8 @@ public:
     Config::Staleness staleness(const VaultRow &row) const;
     bool isStale(const VaultRow &row) const;
     TrayState trayState() const;
+    // What the tray would show for this vault alone (its icon in the list).
+    TrayState trayStateOf(const VaultRow &row) const;
     // One line per vault (name, state, last backup): the tray's tooltip.
     QStringList summary() const;
     const std::vector<Media::Medium> &media() const { return m_media; }
