@@ -43,28 +43,29 @@ bool AutoLock::hasDeadline(const QString &id) const
 
 int AutoLock::idleMinutesOf(const QString &id) const
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     const Config::Settings &settings = m_model->registry()->settings();
     return row && row->entry ? row->entry->lock.idleMinutes.value_or(settings.idleLockMinutes) : settings.idleLockMinutes;
 }
 
 int AutoLock::maxOpenMinutesOf(const QString &id) const
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     const Config::Settings &settings = m_model->registry()->settings();
     return row && row->entry ? row->entry->lock.maxOpenMinutes.value_or(settings.maxOpenMinutes) : settings.maxOpenMinutes;
 }
 
 bool AutoLock::locksOnScreenLock(const QString &id) const
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     const Config::Settings &settings = m_model->registry()->settings();
     return row && row->entry ? row->entry->lock.onScreenLock.value_or(settings.lockOnScreenLock) : settings.lockOnScreenLock;
 }
 
 void AutoLock::onScreenLocked()
 {
-    for (const VaultRow &row : m_model->rows()) {
+    const std::vector<VaultRow> rows = m_model->rows(); // a copy: locking may change the model
+    for (const VaultRow &row : rows) {
         if (row.isOpen() && locksOnScreenLock(row.id))
             m_controller->autoLock(row.id, tr("the screen was locked"));
     }
@@ -72,7 +73,8 @@ void AutoLock::onScreenLocked()
 
 void AutoLock::onIdle(int minutes)
 {
-    for (const VaultRow &row : m_model->rows()) {
+    const std::vector<VaultRow> rows = m_model->rows(); // a copy: locking may change the model
+    for (const VaultRow &row : rows) {
         if (row.isOpen() && idleMinutesOf(row.id) == minutes)
             m_controller->autoLock(row.id, tr("idle for %n minute(s)", nullptr, minutes));
     }

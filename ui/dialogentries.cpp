@@ -50,7 +50,7 @@ void openKeyManager(const DialogContext &, const QString &, QWidget *parent)
 
 void openBusyLock(const DialogContext &context, const QString &id, const QString &message, QWidget *parent)
 {
-    const VaultRow *row = context.model->row(id);
+    const std::optional<VaultRow> row = context.model->row(id);
     const QString name = row ? row->name() : id;
     auto *box = new QMessageBox(QMessageBox::Warning, Tr::tr("“%1” is in use").arg(name),
                                 Tr::tr("“%1” cannot be locked while programs use it.").arg(name),

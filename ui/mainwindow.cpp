@@ -159,7 +159,7 @@ MainWindow::MainWindow(VaultModel *model, VaultController *controller, PlugFlow 
     connect(model, &VaultModel::dataChanged, this, &MainWindow::updateActions);
     connect(controller, &VaultController::failed, this, [this](const QString &, const QString &text) { say(text, true); });
     connect(controller, &VaultController::safeToUnplug, this, [this](const QString &id, const QString &drive) {
-        const VaultRow *row = m_model->row(id);
+        const std::optional<VaultRow> row = m_model->row(id);
         say(tr("“%1” is locked. Safe to unplug %2.").arg(row ? row->name() : id, drive));
     });
     connect(controller, &VaultController::lockBusy, this, [this](const QString &id, const QString &message) {
@@ -237,7 +237,7 @@ void MainWindow::offerToAdd(const std::vector<FoundVault> &found)
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &AddVaultDialog::added, this, [this](const QString &id) {
         select(id);
-        const VaultRow *row = m_model->row(id);
+        const std::optional<VaultRow> row = m_model->row(id);
         say(tr("“%1” is in Coffer now.").arg(row ? row->name() : id));
     });
     dialog->show();
@@ -269,12 +269,12 @@ void MainWindow::updateActions()
     if (!m_view->selectionModel()->currentIndex().isValid() && m_model->rowCount())
         m_view->selectionModel()->setCurrentIndex(m_model->index(0, 0),
                                                   QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-    const VaultRow *row = m_model->row(selectedId());
+    const std::optional<VaultRow> row = m_model->row(selectedId());
     m_unlock->setEnabled(row && !row->isOpen() && row->isRegistered() && row->file());
     m_backUp->setEnabled(row && !m_controller->whyNoBackup(row->id));
     m_openFolder->setEnabled(row && row->isOpen());
     m_lock->setEnabled(row && row->isOpen() && !row->isSyncing());
-    m_restore->setEnabled(row != nullptr);
+    m_restore->setEnabled(row.has_value());
     m_keys->setEnabled(row && row->isRegistered());
     bool anyOpen = false;
     for (const VaultRow &r : m_model->rows())
@@ -295,7 +295,7 @@ void MainWindow::showVaultMenu(const QPoint &where)
 
 void MainWindow::activate(const QModelIndex &index)
 {
-    const VaultRow *row = m_model->row(m_model->idAt(index.row()));
+    const std::optional<VaultRow> row = m_model->row(m_model->idAt(index.row()));
     if (!row)
         return;
     if (row->isOpen())

@@ -141,7 +141,7 @@ bool PlugFlow::notificationsWithActions() const
 
 void PlugFlow::ask(const QString &id, const Media::Medium &medium)
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     const QString drive = Media::displayName(medium);
     if (notificationsWithActions()) {
         Notifications::Notification n;
@@ -188,7 +188,7 @@ void PlugFlow::answer(const QString &id, PlugAnswer answer)
     case PlugAnswer::NotNow:
         break;
     case PlugAnswer::Always: {
-        if (const VaultRow *row = m_model->row(id); row && row->entry) {
+        if (const std::optional<VaultRow> row = m_model->row(id); row && row->entry) {
             Config::VaultEntry entry = *row->entry;
             entry.trigger = Config::Trigger::Backup;
             try {

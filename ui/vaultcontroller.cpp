@@ -69,7 +69,7 @@ ProgressWindow *VaultController::progressWindow(const QString &id) const
 
 std::optional<QString> VaultController::whyNoBackup(const QString &id) const
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!row)
         return tr("There is no such vault.");
     if (!row->entry)
@@ -92,7 +92,7 @@ void VaultController::unlock(const QString &id)
 
 void VaultController::withUnlocked(const QString &id, Continuation then)
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!row)
         return;
     if (row->isOpen()) {
@@ -131,7 +131,7 @@ void VaultController::withUnlocked(const QString &id, Continuation then)
 
 void VaultController::obtainSecret(const QString &id, Client::VaultHandle *vault)
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (row && row->entry) {
         const Config::VaultEntry &entry = *row->entry;
         if (entry.secretSource == Config::SecretSource::KeyFile && !entry.keyFile.empty()) {
@@ -181,7 +181,7 @@ void VaultController::showUnlockDialog(const QString &id, Client::VaultHandle *v
         open->activateWindow();
         return;
     }
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!row) {
         m_waitingForUnlock.remove(id);
         return;
@@ -228,7 +228,7 @@ void VaultController::unlocked(const QString &id, Client::VaultHandle *vault)
 
 void VaultController::rememberChoice(const QString &id, const Client::Secret &secret, bool remember)
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!m_store || !row || !row->entry || secret.isKeyFile())
         return;
     const bool remembered = row->entry->secretSource == Config::SecretSource::Keyring;
@@ -256,7 +256,7 @@ void VaultController::rememberChoice(const QString &id, const Client::Secret &se
 void VaultController::backUp(const QString &vaultId)
 {
     const QString id = vaultId.toLower();
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!row)
         return;
     if (row->job) {
@@ -277,7 +277,7 @@ void VaultController::backUp(const QString &vaultId)
 
 void VaultController::startBackup(const QString &id, Client::VaultHandle *vault, bool lockAfter)
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!row || !row->entry || row->job)
         return;
     const Config::VaultEntry &entry = *row->entry;
@@ -314,7 +314,7 @@ void VaultController::startBackup(const QString &id, Client::VaultHandle *vault,
 void VaultController::backupFinished(const QString &id, bool lockAfter, Helper1::JobOutcome outcome,
                                      const std::optional<Error> &error, const Client::JobResult &result)
 {
-    const VaultRow *row = m_model->row(id);
+    std::optional<VaultRow> row = m_model->row(id);
     const Sync::Result sync = result.sync.value_or(Sync::Result{});
     if (row && row->entry) {
         try {
@@ -378,7 +378,7 @@ void VaultController::forceLock(const QString &id)
 void VaultController::autoLock(const QString &vaultId, const QString &why)
 {
     const QString id = vaultId.toLower();
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!row || !row->isOpen())
         return;
     if (row->job) {
@@ -395,7 +395,7 @@ void VaultController::autoLock(const QString &vaultId, const QString &why)
 void VaultController::lockThen(const QString &id, bool force, bool announce,
                                std::function<void(const std::optional<Error> &)> then)
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!row || !row->isOpen()) {
         then(std::nullopt);
         return;
@@ -429,7 +429,7 @@ void VaultController::announceUnplug(const QString &id, const std::optional<Medi
             return; // another vault on the drive is still open
     }
     const QString drive = Media::displayName(*medium);
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     const QString name = row ? row->name() : id;
     auto announce = [this, id, drive, name] {
         Q_EMIT safeToUnplug(id, drive);
@@ -458,7 +458,7 @@ void VaultController::lockAll()
 
 void VaultController::openFolder(const QString &id)
 {
-    const VaultRow *row = m_model->row(id);
+    const std::optional<VaultRow> row = m_model->row(id);
     if (!row || !row->isOpen())
         return;
     const QString folder = row->handle->info().mountPoint;

@@ -75,10 +75,12 @@ VaultModel::VaultModel(Config::Registry *registry, Client::HelperClient *client,
 
 VaultModel::~VaultModel() = default;
 
-const VaultRow *VaultModel::row(const QString &id) const
+std::optional<VaultRow> VaultModel::row(const QString &id) const
 {
     const int i = rowOf(id);
-    return i < 0 ? nullptr : &m_rows[size_t(i)];
+    if (i < 0)
+        return std::nullopt;
+    return m_rows[size_t(i)];
 }
 
 int VaultModel::rowOf(const QString &id) const

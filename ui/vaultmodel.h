@@ -69,8 +69,10 @@ public:
     Config::Registry *registry() const { return m_registry; }
     Client::HelperClient *client() const { return m_client; }
 
+    // Every change replaces the rows: keep copies, never references, across calls that may
+    // change the model (a registry write, a job watched).
     const std::vector<VaultRow> &rows() const { return m_rows; }
-    const VaultRow *row(const QString &id) const;
+    std::optional<VaultRow> row(const QString &id) const;
     int rowOf(const QString &id) const;
     QString idAt(int row) const;
     Config::Staleness staleness(const VaultRow &row) const;

@@ -39,14 +39,15 @@ inline QString fakeVaultId(int n)
 class GuiFixture
 {
 public:
-    // The bus is the test case's (one per process: its connection names count up).
-    explicit GuiFixture(PrivateBus &bus)
-        : m_bus(bus)
+    // address: a private bus of the test's (PrivateBus, or desktoptest.h's TestBus when the
+    // test runs D-Bus mocks on it too).
+    explicit GuiFixture(const QString &address)
+        : m_address(address)
     {
         QDir(m_home.path()).mkpath(QStringLiteral("drive/backups"));
         QDir(m_home.path()).mkpath(QStringLiteral("home/.ssh"));
-        fake = std::make_unique<FakeHelper>(bus.address());
-        client = std::make_unique<Client::HelperClient>(bus.connect());
+        fake = std::make_unique<FakeHelper>(address);
+        client = std::make_unique<Client::HelperClient>(connect(QStringLiteral("client")));
         registry = std::make_unique<Config::Registry>(QFile::encodeName(m_home.filePath(QStringLiteral("config/vaults.json"))).toStdString());
         registry->load();
         model = std::make_unique<Ui::VaultModel>(registry.get(), client.get());
@@ -61,6 +62,13 @@ public:
     }
 
     QString path(const QString &relative) const { return m_home.filePath(relative); }
+
+    // Another connection of the app's to the bus (the session bus' role).
+    QDBusConnection connect(const QString &what)
+    {
+        static int count = 0;
+        return QDBusConnection::connectToBus(m_address, QStringLiteral("gui-%1-%2").arg(what).arg(++count));
+    }
 
     // The drive, plugged in and mounted (or not).
     Media::Medium drive(bool mounted = true) const
@@ -102,6 +110,21 @@ public:
         return e;
     }
 
+    // The vault opens with a key file from now on (no dialog); returns its contents.
+    QByteArray useKeyFile(int n)
+    {
+        const QString key = path(QStringLiteral("home/vault.key"));
+        QFile file(key);
+        file.open(QIODevice::WriteOnly);
+        file.write("key file contents");
+        file.close();
+        Config::VaultEntry e = *registry->vault(fakeVaultUuid(n));
+        e.secretSource = Config::SecretSource::KeyFile;
+        e.keyFile = QFile::encodeName(key).toStdString();
+        registry->putVault(e);
+        return "key file contents";
+    }
+
     std::string vaultFile(const std::string &name) const
     {
         return QFile::encodeName(path(QStringLiteral("drive/backups/"))).toStdString() + name + ".coffer";
@@ -127,7 +150,7 @@ public:
     std::unique_ptr<Ui::VaultController> controller;
 
 private:
-    PrivateBus &m_bus;
+    QString m_address;
     QTemporaryDir m_home;
 };
 

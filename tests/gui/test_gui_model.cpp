@@ -31,7 +31,7 @@ private Q_SLOTS:
             QSKIP("dbus-daemon is not installed");
         Ui::installTranslations();
     }
-    void init() { f = std::make_unique<GuiFixture>(m_bus); }
+    void init() { f = std::make_unique<GuiFixture>(m_bus.address()); }
     void cleanup() { f.reset(); }
 
     void registeredVaultWithoutItsDrive()
@@ -39,7 +39,7 @@ private Q_SLOTS:
         const Config::VaultEntry e = f->registerVault(1, "keys");
         const QString id = fakeVaultId(1);
         QCOMPARE(f->model->rowCount(), 1);
-        const Ui::VaultRow *row = f->model->row(id);
+        const std::optional<Ui::VaultRow> row = f->model->row(id);
         QVERIFY(row);
         QCOMPARE(row->state(), VaultState::Locked);
         QVERIFY(!row->medium);
@@ -138,7 +138,7 @@ private Q_SLOTS:
         file.close();
         FakeVault *vault = f->openInHelper(QFile::encodeName(file.fileName()).toStdString(), QStringLiteral("loose"));
         QVERIFY(vault);
-        const Ui::VaultRow *row = f->model->row(vault->id);
+        const std::optional<Ui::VaultRow> row = f->model->row(vault->id);
         QVERIFY(row);
         QVERIFY(!row->isRegistered());
         QCOMPARE(row->name(), QStringLiteral("loose"));

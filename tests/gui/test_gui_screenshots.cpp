@@ -90,7 +90,7 @@ private Q_SLOTS:
             QSKIP("dbus-daemon is not installed");
         Ui::installTranslations();
         QDir().mkpath(ShotDir);
-        f = std::make_unique<GuiFixture>(m_bus);
+        f = std::make_unique<GuiFixture>(m_bus.address());
         qputenv("HOME", QFile::encodeName(f->path(QStringLiteral("home"))));
     }
     void cleanupTestCase() { f.reset(); }
