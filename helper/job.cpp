@@ -59,6 +59,10 @@ void Job::setProgress(const Update &u, bool force)
     m_filesDone = u.filesDone;
     m_filesTotal = u.filesTotal;
     m_currentItem = u.currentItem;
+    if (u.phase != m_phase) {
+        m_phase = u.phase;
+        force = true;
+    }
     if (force || !m_lastEmit.isValid() || m_lastEmit.elapsed() >= 200)
         emitPropertiesChanged();
 }
@@ -73,6 +77,7 @@ void Job::emitPropertiesChanged()
         {QStringLiteral("FilesDone"), m_filesDone},
         {QStringLiteral("FilesTotal"), m_filesTotal},
         {QStringLiteral("CurrentItem"), m_currentItem},
+        {QStringLiteral("Phase"), m_phase},
         {QStringLiteral("Finished"), m_finished},
     };
     if (m_finished) {

@@ -33,6 +33,7 @@ class Job : public ExportedObject
     Q_PROPERTY(qulonglong FilesTotal READ filesTotal)
     Q_PROPERTY(qulonglong FilesDone READ filesDone)
     Q_PROPERTY(QString CurrentItem READ currentItem)
+    Q_PROPERTY(QString Phase READ phase)
     Q_PROPERTY(uint StartedByUid READ startedByUid)
     Q_PROPERTY(bool Cancelable READ cancelable)
     Q_PROPERTY(bool Finished READ finished)
@@ -60,6 +61,7 @@ public:
     qulonglong filesTotal() const { return m_filesTotal; }
     qulonglong filesDone() const { return m_filesDone; }
     QString currentItem() const { return m_currentItem; }
+    QString phase() const { return m_phase; }
     uint startedByUid() const { return m_startedBy; }
     bool cancelable() const { return m_cancelable; }
     bool finished() const { return m_finished; }
@@ -76,8 +78,10 @@ public:
         double progress = 0;
         qulonglong bytesDone = 0, bytesTotal = 0, filesDone = 0, filesTotal = 0;
         QString currentItem;
+        QString phase; // Sync::phaseName, or "" (see the XML's Phase)
     };
-    // Updates the progress properties and tells the owners (PropertiesChanged, at most 5 per s).
+    // Updates the progress properties and tells the owners (PropertiesChanged, at most 5 per s,
+    // but a new phase at once).
     void setProgress(const Update &update, bool force = false);
 
     // How a job ended. The outcome is Failed (or Cancelled for ErrorCode::Cancelled) when
@@ -111,6 +115,7 @@ private:
     double m_progress = 0;
     qulonglong m_bytesTotal = 0, m_bytesDone = 0, m_filesTotal = 0, m_filesDone = 0;
     QString m_currentItem;
+    QString m_phase;
     bool m_finished = false;
     bool m_success = false;
     QString m_errorName, m_errorMessage;

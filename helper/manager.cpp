@@ -508,7 +508,7 @@ void Manager::createVault(const QDBusMessage &message)
                     },
                     [this, job, id](std::optional<Error> error) {
                         m_filesInUse.erase(id);
-                        job->setProgress({1.0, 0, 0, 0, 0, {}}, true);
+                        job->setProgress({1.0, 0, 0, 0, 0, {}, {}}, true);
                         Job::Completion completion;
                         completion.error = error;
                         finishJob(job, completion);

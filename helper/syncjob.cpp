@@ -84,6 +84,7 @@ void SyncJob::handleLine(std::string_view line)
         u.filesDone = p->filesDone;
         u.filesTotal = p->filesTotal;
         u.currentItem = QString::fromUtf8(p->currentItem.data(), qsizetype(p->currentItem.size()));
+        u.phase = QString::fromLatin1(Sync::phaseName(p->phase));
         u.progress = progressOf(*p);
         if (onProgress)
             onProgress(u);

@@ -193,7 +193,7 @@ void VaultObject::sync(const QDBusMessage &message)
                                gone = vault->m_gone](const Job::Completion &done) mutable {
             claim.reset();
             running->deleteLater();
-            job->setProgress({1.0, job->bytesDone(), job->bytesTotal(), job->filesDone(), job->filesTotal(), {}}, true);
+            job->setProgress({1.0, job->bytesDone(), job->bytesTotal(), job->filesDone(), job->filesTotal(), {}, job->phase()}, true);
             if (*gone) {
                 Job::Completion completion = done;
                 completion.error = Error(ErrorCode::MediumGone,

@@ -31,6 +31,10 @@ HelperClient::HelperClient(const QDBusConnection &bus, QObject *parent)
     , m_bus(bus)
     , m_manager(new OrgCofferHelper1ManagerInterface(Service, QString::fromLatin1(Helper1::ManagerPath), m_bus, this))
 {
+    // Before the first connect: QtDBus relays a signal only if the metatypes of its arguments
+    // are registered when it is connected, and says nothing otherwise (VaultAdded(o) never
+    // arrived in a process that had not used QDBusObjectPath before).
+    qRegisterMetaType<QDBusObjectPath>();
     qRegisterMetaType<JobProgress>();
     qRegisterMetaType<JobResult>();
     Helper1::registerOptionTypes();

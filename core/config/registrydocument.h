@@ -4,8 +4,8 @@
 //
 //   {
 //     "version": 1,
-//     "settings": {"lock-on-screen-lock": true, "idle-lock-minutes": 0, "notifications": true,
-//                  "stale-after-days": 7},
+//     "settings": {"lock-on-screen-lock": true, "idle-lock-minutes": 0, "max-open-minutes": 0,
+//                  "notifications": true, "stale-after-days": 7},
 //     "vaults": {
 //       "<LUKS UUID>": {
 //         "name": "keys",
@@ -15,7 +15,8 @@
 //         "mode": "mirror" | "snapshot",
 //         "retention": {"keep-last": 0, "keep-daily": 0, "keep-weekly": 0},
 //         "trigger": "ask" | "backup" | "manual",
-//         "lock": {"on-suspend": true, "on-screen-lock": true, "idle-minutes": 10, "after-sync": true},
+//         "lock": {"on-suspend": true, "on-screen-lock": true, "idle-minutes": 10,
+//                  "max-open-minutes": 120, "after-sync": true},
 //         "secret": {"source": "prompt" | "key-file" | "keyring", "key-file": "/home/alice/k"},
 //         "stale-after-days": 7,
 //         "last-sync": {"time": "2025-01-31T12:00:00Z", "outcome": "ok", "bytes": 1, "files": 1},

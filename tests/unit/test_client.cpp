@@ -11,17 +11,14 @@
 #include "dbus/helper1.h"
 #include "dbus/helper1interface.h"
 #include "dbus/options.h"
+#include "fakehelper.h"
 #include "testerror.h"
 
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
-#include <QDBusContext>
-#include <QDBusMessage>
 #include <QDBusObjectPath>
-#include <QDBusUnixFileDescriptor>
 #include <QFile>
 #include <QMetaMethod>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QThreadPool>
 #include <QtTest>
@@ -34,484 +31,11 @@
 #include <unistd.h>
 
 using namespace Coffer;
+using namespace Coffer::Test;
 using Client::FileIdentity;
 using Helper1::JobOutcome;
 
 namespace {
-
-const QString Service = QString::fromLatin1(Helper1::Service);
-constexpr int waitMs = 20000;
-
-// What a fake method read from a descriptor: the bytes, and whether the writer had closed it
-// before the call (EOF at once, without waiting).
-struct Received
-{
-    QByteArray bytes;
-    bool closed = false;
-};
-
-Received drain(const QDBusUnixFileDescriptor &fd)
-{
-    Received r;
-    const int f = fd.fileDescriptor();
-    fcntl(f, F_SETFL, fcntl(f, F_GETFL) | O_NONBLOCK);
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(f, buf, sizeof buf);
-        if (n > 0) {
-            r.bytes.append(buf, n);
-            continue;
-        }
-        r.closed = n == 0;
-        return r;
-    }
-}
-
-class FakeHelper;
-
-class FakeJob : public QObject, protected QDBusContext
-{
-    Q_OBJECT
-    Q_CLASSINFO("D-Bus Interface", "org.coffer.Helper1.Job")
-    Q_PROPERTY(QString Operation MEMBER operation)
-    Q_PROPERTY(double Progress MEMBER progress)
-    Q_PROPERTY(qulonglong BytesTotal MEMBER bytesTotal)
-    Q_PROPERTY(qulonglong BytesDone MEMBER bytesDone)
-    Q_PROPERTY(qulonglong FilesTotal MEMBER filesTotal)
-    Q_PROPERTY(qulonglong FilesDone MEMBER filesDone)
-    Q_PROPERTY(QString CurrentItem MEMBER currentItem)
-    Q_PROPERTY(uint StartedByUid MEMBER startedByUid)
-    Q_PROPERTY(bool Cancelable MEMBER cancelable)
-    Q_PROPERTY(bool Finished MEMBER finished)
-    Q_PROPERTY(bool Success MEMBER success)
-    Q_PROPERTY(QString ErrorName MEMBER errorName)
-    Q_PROPERTY(QString ErrorMessage MEMBER errorMessage)
-    Q_PROPERTY(QString Outcome MEMBER outcome)
-    Q_PROPERTY(QVariantMap Result MEMBER result)
-
-public:
-    FakeJob(QDBusConnection bus, QString path, QString operation)
-        : path(std::move(path))
-        , operation(std::move(operation))
-        , m_bus(bus)
-    {
-    }
-
-    void setProgress(double fraction, qulonglong done, qulonglong total, const QString &item)
-    {
-        progress = fraction;
-        filesDone = done;
-        filesTotal = total;
-        currentItem = item;
-        changed({{QStringLiteral("Progress"), progress},
-                 {QStringLiteral("FilesDone"), filesDone},
-                 {QStringLiteral("FilesTotal"), filesTotal},
-                 {QStringLiteral("CurrentItem"), currentItem}});
-    }
-
-    // Like the helper: the properties first (PropertiesChanged), then Completed.
-    void finish(JobOutcome end, const QString &error = {}, const QString &message = {}, const QVariantMap &report = {})
-    {
-        finished = true;
-        success = end == JobOutcome::Ok || end == JobOutcome::Partial;
-        errorName = error;
-        errorMessage = message;
-        outcome = Helper1::jobOutcomeName(end);
-        result = report;
-        changed({{QStringLiteral("Finished"), finished},
-                 {QStringLiteral("Success"), success},
-                 {QStringLiteral("ErrorName"), errorName},
-                 {QStringLiteral("ErrorMessage"), errorMessage},
-                 {QStringLiteral("Outcome"), outcome},
-                 {QStringLiteral("Result"), result}});
-        emit Completed(success, errorName, errorMessage);
-    }
-
-    QString path;
-    QString operation;
-    double progress = 0;
-    qulonglong bytesTotal = 0, bytesDone = 0, filesTotal = 0, filesDone = 0;
-    QString currentItem;
-    uint startedByUid = ::getuid();
-    bool cancelable = true;
-    bool finished = false, success = false;
-    QString errorName, errorMessage, outcome;
-    QVariantMap result;
-    int cancelCalls = 0;
-
-public Q_SLOTS:
-    void Cancel()
-    {
-        ++cancelCalls;
-        if (!cancelable) {
-            sendErrorReply(DBusErrors::errorName(ErrorCode::NotSupported), QStringLiteral("This operation cannot be cancelled."));
-            return;
-        }
-        // Cancel only asks; the job ends a moment later.
-        QTimer::singleShot(0, this, [this] {
-            finish(JobOutcome::Cancelled, DBusErrors::errorName(ErrorCode::Cancelled),
-                   QStringLiteral("The sync was cancelled; the vault holds a consistent copy."));
-        });
-    }
-
-Q_SIGNALS:
-    void Completed(bool ok, const QString &error_name, const QString &message);
-
-private:
-    void changed(const QVariantMap &properties)
-    {
-        QDBusMessage signal = QDBusMessage::createSignal(path, QStringLiteral("org.freedesktop.DBus.Properties"),
-                                                         QStringLiteral("PropertiesChanged"));
-        signal << QString::fromLatin1(Helper1::JobInterface) << properties << QStringList();
-        m_bus.send(signal);
-    }
-
-    QDBusConnection m_bus;
-};
-
-class FakeVault : public QObject, protected QDBusContext
-{
-    Q_OBJECT
-    Q_CLASSINFO("D-Bus Interface", "org.coffer.Helper1.Vault")
-    Q_PROPERTY(QString Id MEMBER id)
-    Q_PROPERTY(QString Name MEMBER name)
-    Q_PROPERTY(QString BackingFile MEMBER backingFile)
-    Q_PROPERTY(qulonglong BackingDevice MEMBER backingDevice)
-    Q_PROPERTY(qulonglong BackingInode MEMBER backingInode)
-    Q_PROPERTY(QString MountPoint MEMBER mountPoint)
-    Q_PROPERTY(QString LoopDevice MEMBER loopDevice)
-    Q_PROPERTY(QString MapperDevice MEMBER mapperDevice)
-    Q_PROPERTY(uint OwnerUid MEMBER ownerUid)
-    Q_PROPERTY(qulonglong Size MEMBER size)
-    Q_PROPERTY(qulonglong Used MEMBER used)
-
-public:
-    explicit FakeVault(FakeHelper *helper) : m_helper(helper) {}
-
-    QString path, id, name, backingFile, mountPoint, loopDevice, mapperDevice;
-    qulonglong backingDevice = 0, backingInode = 0, size = 64 << 20, used = 1 << 20;
-    uint ownerUid = ::getuid();
-
-    QStringList syncSources;
-    QVariantMap syncOptions, lockOptions;
-    std::function<void(FakeJob *)> onSync; // e.g. finish the job before answering
-    QList<Received> secrets;
-    qulonglong resizedTo = 0;
-
-public Q_SLOTS:
-    void Lock(const QVariantMap &options);
-    QDBusObjectPath Sync(const QStringList &sources, const QVariantMap &options);
-    void ChangePassphrase(const QDBusUnixFileDescriptor &old_secret, const QDBusUnixFileDescriptor &new_secret)
-    {
-        if (!refused(QStringLiteral("ChangePassphrase")))
-            secrets << drain(old_secret) << drain(new_secret);
-    }
-    void AddKey(const QDBusUnixFileDescriptor &existing, const QDBusUnixFileDescriptor &new_secret)
-    {
-        if (!refused(QStringLiteral("AddKey")))
-            secrets << drain(existing) << drain(new_secret);
-    }
-    void RemoveKey(const QDBusUnixFileDescriptor &key)
-    {
-        if (!refused(QStringLiteral("RemoveKey")))
-            secrets << drain(key);
-    }
-    void BackupHeader(const QDBusUnixFileDescriptor &out)
-    {
-        if (!refused(QStringLiteral("BackupHeader")))
-            (void)!::write(out.fileDescriptor(), "HEADER", 6);
-    }
-    void Resize(qulonglong newSize, const QDBusUnixFileDescriptor &passphrase);
-
-private:
-    bool refused(const QString &method);
-    FakeHelper *m_helper;
-};
-
-class FakeManager : public QObject, protected QDBusContext
-{
-    Q_OBJECT
-    Q_CLASSINFO("D-Bus Interface", "org.coffer.Helper1.Manager")
-
-public:
-    explicit FakeManager(FakeHelper *helper) : m_helper(helper) {}
-
-    struct Backing
-    {
-        FileIdentity identity;
-        int accessMode = -1; // O_RDONLY, O_RDWR
-    };
-    Backing lastBacking;
-    QVariantMap lastOptions;
-    QList<Received> secrets;
-    qulonglong createdSize = 0;
-    QList<QVariantMap> media; // what ListMedia answers
-
-public Q_SLOTS:
-    QDBusObjectPath CreateVault(const QDBusUnixFileDescriptor &backing, qulonglong size,
-                                const QDBusUnixFileDescriptor &passphrase, const QVariantMap &options);
-    QDBusObjectPath Unlock(const QDBusUnixFileDescriptor &backing, const QDBusUnixFileDescriptor &passphrase,
-                           const QVariantMap &options, QString &mount_point);
-    QList<QDBusObjectPath> ListVaults();
-    void LockAll();
-    QList<QVariantMap> ListMedia();
-
-Q_SIGNALS:
-    void LockFailed(const QDBusObjectPath &vault, const QString &reason, const QString &message);
-    void MediaAdded(const QVariantMap &medium);
-    void MediaRemoved(const QVariantMap &medium);
-    void VaultAdded(const QDBusObjectPath &vault);
-    void VaultRemoved(const QDBusObjectPath &vault, const QString &reason);
-
-private:
-    bool refused(const QString &method);
-    // What CreateVault and Unlock were given.
-    void receive(const QDBusUnixFileDescriptor &backing, const QDBusUnixFileDescriptor &passphrase,
-                 const QVariantMap &options);
-    FakeHelper *m_helper;
-};
-
-// The fake org.coffer.Helper1 on its own connection: objects as the real helper has them, and
-// knobs for the tests (an error for the next call of a method, the order of the calls).
-class FakeHelper : public QObject
-{
-    Q_OBJECT
-
-public:
-    explicit FakeHelper(const QString &address)
-        : m_connectionName(QStringLiteral("fake-helper-%1").arg(++s_count))
-        , bus(QDBusConnection::connectToBus(address, m_connectionName))
-        , manager(new FakeManager(this))
-    {
-        manager->setParent(this);
-        bus.registerObject(QString::fromLatin1(Helper1::ManagerPath), manager,
-                           QDBusConnection::ExportAllSlots | QDBusConnection::ExportAllSignals);
-        appear();
-    }
-    ~FakeHelper() override
-    {
-        QDBusConnection::disconnectFromBus(m_connectionName);
-    }
-
-    void appear() { QVERIFY(bus.registerService(Service)); }
-    void vanish() { QVERIFY(bus.unregisterService(Service)); }
-
-    FakeVault *addVault(const FileIdentity &identity, const QString &name, uint ownerUid = ::getuid())
-    {
-        auto *vault = new FakeVault(this);
-        vault->setParent(this);
-        const int n = ++m_vaultCount;
-        vault->path = QLatin1String(Helper1::VaultPathPrefix) + QStringLiteral("0000000%1_aaaa").arg(n);
-        vault->id = QStringLiteral("0000000%1-aaaa-bbbb-cccc-dddddddddddd").arg(n);
-        vault->name = name;
-        vault->backingFile = QStringLiteral("/home/someone/%1.coffer").arg(name);
-        vault->backingDevice = identity.device;
-        vault->backingInode = identity.inode;
-        vault->mountPoint = QStringLiteral("/run/coffer/%1/%2").arg(ownerUid).arg(name);
-        vault->loopDevice = QStringLiteral("/dev/loop%1").arg(n);
-        vault->mapperDevice = QStringLiteral("/dev/mapper/coffer-%1").arg(vault->id);
-        vault->ownerUid = ownerUid;
-        bus.registerObject(vault->path, vault, QDBusConnection::ExportAllSlots | QDBusConnection::ExportAllProperties);
-        vaults.append(vault);
-        emit manager->VaultAdded(QDBusObjectPath(vault->path));
-        return vault;
-    }
-
-    void removeVault(FakeVault *vault, const QString &reason)
-    {
-        bus.unregisterObject(vault->path);
-        vaults.removeOne(vault);
-        emit manager->VaultRemoved(QDBusObjectPath(vault->path), reason);
-        vault->deleteLater();
-    }
-
-    FakeJob *addJob(const QString &operation)
-    {
-        auto *job = new FakeJob(bus, QLatin1String(Helper1::JobPathPrefix) + QString::number(++m_jobCount), operation);
-        job->setParent(this);
-        bus.registerObject(job->path, job,
-                           QDBusConnection::ExportAllSlots | QDBusConnection::ExportAllSignals
-                               | QDBusConnection::ExportAllProperties);
-        jobs.append(job);
-        return job;
-    }
-
-    // The error name the next call of `method` answers with, if the test asked for one.
-    std::optional<QString> takeError(const QString &method)
-    {
-        calls << method;
-        if (!errors.contains(method))
-            return std::nullopt;
-        return errors.take(method);
-    }
-
-    const QString m_connectionName;
-    QDBusConnection bus;
-    FakeManager *manager;
-    QList<FakeVault *> vaults;
-    QList<FakeJob *> jobs;
-    QMap<QString, QString> errors;
-    QStringList calls;
-
-private:
-    static inline int s_count = 0;
-    int m_vaultCount = 0;
-    int m_jobCount = 0;
-};
-
-bool FakeVault::refused(const QString &method)
-{
-    if (const auto error = m_helper->takeError(method)) {
-        sendErrorReply(*error, QStringLiteral("The fake helper refuses %1.").arg(method));
-        return true;
-    }
-    return false;
-}
-
-void FakeVault::Lock(const QVariantMap &options)
-{
-    if (refused(QStringLiteral("Lock")))
-        return;
-    lockOptions = options;
-    m_helper->removeVault(this, QStringLiteral("locked"));
-}
-
-QDBusObjectPath FakeVault::Sync(const QStringList &sources, const QVariantMap &options)
-{
-    if (refused(QStringLiteral("Sync")))
-        return {};
-    syncSources = sources;
-    syncOptions = options;
-    FakeJob *job = m_helper->addJob(QStringLiteral("sync"));
-    if (onSync)
-        onSync(job);
-    return QDBusObjectPath(job->path);
-}
-
-void FakeVault::Resize(qulonglong newSize, const QDBusUnixFileDescriptor &passphrase)
-{
-    if (refused(QStringLiteral("Resize")))
-        return;
-    secrets << drain(passphrase);
-    resizedTo = newSize;
-}
-
-void FakeManager::receive(const QDBusUnixFileDescriptor &backing, const QDBusUnixFileDescriptor &passphrase,
-                          const QVariantMap &options)
-{
-    struct stat st {};
-    fstat(backing.fileDescriptor(), &st);
-    lastBacking = {{st.st_dev, st.st_ino}, fcntl(backing.fileDescriptor(), F_GETFL) & O_ACCMODE};
-    secrets << drain(passphrase);
-    lastOptions = options;
-}
-
-bool FakeManager::refused(const QString &method)
-{
-    if (const auto error = m_helper->takeError(method)) {
-        sendErrorReply(*error, QStringLiteral("The fake helper refuses %1.").arg(method));
-        return true;
-    }
-    return false;
-}
-
-QDBusObjectPath FakeManager::CreateVault(const QDBusUnixFileDescriptor &backing, qulonglong size,
-                                         const QDBusUnixFileDescriptor &passphrase, const QVariantMap &options)
-{
-    if (refused(QStringLiteral("CreateVault")))
-        return {};
-    receive(backing, passphrase, options);
-    createdSize = size;
-    return QDBusObjectPath(m_helper->addJob(QStringLiteral("create"))->path);
-}
-
-QDBusObjectPath FakeManager::Unlock(const QDBusUnixFileDescriptor &backing, const QDBusUnixFileDescriptor &passphrase,
-                                    const QVariantMap &options, QString &mount_point)
-{
-    if (refused(QStringLiteral("Unlock")))
-        return {};
-    receive(backing, passphrase, options);
-    FakeVault *vault = m_helper->addVault(lastBacking.identity, QStringLiteral("keys"));
-    mount_point = vault->mountPoint;
-    return QDBusObjectPath(vault->path);
-}
-
-QList<QDBusObjectPath> FakeManager::ListVaults()
-{
-    QList<QDBusObjectPath> paths;
-    if (refused(QStringLiteral("ListVaults")))
-        return paths;
-    for (const FakeVault *vault : m_helper->vaults) {
-        if (vault->ownerUid == ::getuid())
-            paths << QDBusObjectPath(vault->path);
-    }
-    return paths;
-}
-
-QList<QVariantMap> FakeManager::ListMedia()
-{
-    if (refused(QStringLiteral("ListMedia")))
-        return {};
-    return media;
-}
-
-void FakeManager::LockAll()
-{
-    if (refused(QStringLiteral("LockAll")))
-        return;
-    for (FakeVault *vault : QList<FakeVault *>(m_helper->vaults))
-        m_helper->removeVault(vault, QStringLiteral("locked"));
-}
-
-// Records what a Request comes to.
-struct RequestEnd
-{
-    explicit RequestEnd(Client::Request *request)
-    {
-        QObject::connect(request, &Client::Request::finished, &context, [this](const std::optional<Error> &e) {
-            done = true;
-            error = e;
-        });
-    }
-    bool wait(int ms = waitMs) { return QTest::qWaitFor([this] { return done; }, ms); }
-    ErrorCode code() const { return error ? error->code() : Test::NoError; }
-
-    QObject context;
-    bool done = false;
-    std::optional<Error> error;
-};
-
-// Records what a JobHandle says, signal by signal.
-struct JobEnd
-{
-    explicit JobEnd(Client::JobHandle *job)
-    {
-        QObject::connect(job, &Client::JobHandle::started, &context, [this] { started = true; });
-        QObject::connect(job, &Client::JobHandle::progressChanged, &context,
-                         [this](const Client::JobProgress &p) { progress << p; });
-        QObject::connect(job, &Client::JobHandle::cancelFailed, &context,
-                         [this](const Error &e) { cancelErrors << e.code(); });
-        QObject::connect(job, &Client::JobHandle::finished, &context,
-                         [this](JobOutcome o, const std::optional<Error> &e, const Client::JobResult &r) {
-            ++finishedCount;
-            outcome = o;
-            error = e;
-            result = r;
-        });
-    }
-    bool waitStarted() { return QTest::qWaitFor([this] { return started || finishedCount; }, waitMs); }
-    bool wait() { return QTest::qWaitFor([this] { return finishedCount > 0; }, waitMs); }
-    ErrorCode code() const { return error ? error->code() : Test::NoError; }
-
-    QObject context;
-    bool started = false;
-    int finishedCount = 0;
-    QList<Client::JobProgress> progress;
-    QList<ErrorCode> cancelErrors;
-    JobOutcome outcome = JobOutcome::Running;
-    std::optional<Error> error;
-    Client::JobResult result;
-};
 
 Sync::Result sampleResult()
 {
@@ -550,18 +74,13 @@ class TestClient : public QObject
 {
     Q_OBJECT
 
-    QProcess m_daemon;
-    QString m_address;
+    PrivateBus m_bus;
     QTemporaryDir m_dir{QDir::tempPath() + QStringLiteral("/coffer-client-XXXXXX")};
-    int m_clientCount = 0;
     // Each test's fake helper and client, made afresh by init().
     std::unique_ptr<FakeHelper> m_fake;
     std::unique_ptr<Client::HelperClient> m_client;
 
-    QDBusConnection clientBus()
-    {
-        return QDBusConnection::connectToBus(m_address, QStringLiteral("client-%1").arg(++m_clientCount));
-    }
+    QDBusConnection clientBus() { return m_bus.connect(); }
 
     // A file the tests name as a vault file.
     std::string newFile(const QString &name)
@@ -582,36 +101,19 @@ class TestClient : public QObject
         return lookUp(file);
     }
 
-    Client::VaultHandle *lookUp(const std::string &file)
-    {
-        Client::VaultRequest *request = m_client->vault(file);
-        Client::VaultHandle *vault = nullptr;
-        QObject context;
-        connect(request, &Client::Request::finished, &context, [&] { vault = request->vault(); });
-        RequestEnd end(request);
-        if (!end.wait() || end.error)
-            return nullptr;
-        return vault;
-    }
+    Client::VaultHandle *lookUp(const std::string &file) { return lookUpVault(m_client.get(), file); }
 
 private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        m_daemon.setProgram(QStringLiteral("dbus-daemon"));
-        m_daemon.setArguments({QStringLiteral("--session"), QStringLiteral("--nofork"), QStringLiteral("--print-address=1")});
-        m_daemon.start();
-        if (!m_daemon.waitForStarted())
+        if (!m_bus.start())
             QSKIP("dbus-daemon is not installed");
-        QVERIFY(m_daemon.waitForReadyRead(10000));
-        m_address = QString::fromUtf8(m_daemon.readLine()).trimmed();
-        QVERIFY(!m_address.isEmpty());
-        Helper1::registerOptionTypes();
     }
 
     void init()
     {
-        m_fake = std::make_unique<FakeHelper>(m_address);
+        m_fake = std::make_unique<FakeHelper>(m_bus.address());
         m_client = std::make_unique<Client::HelperClient>(clientBus());
     }
 
@@ -626,8 +128,6 @@ private Q_SLOTS:
         // Join the worker threads of the locked-vault key operations: libcryptsetup's OpenSSL
         // keeps per-thread state that is freed only when its thread exits.
         QThreadPool::globalInstance()->waitForDone();
-        m_daemon.terminate();
-        m_daemon.waitForFinished();
     }
 
     // The fake mirrors the contract (the generated proxies are the XML), so what passes here
@@ -712,6 +212,27 @@ private Q_SLOTS:
     }
 
     // The job ends before the client has subscribed: nothing it would hear; GetAll tells.
+    // The sync's phase arrives typed, the final flush as a phase of its own.
+    void jobPhaseArrivesTyped()
+    {
+        Client::VaultHandle *vault = openVault(newFile("phase.coffer"));
+        QVERIFY(vault);
+        JobEnd end(vault->sync({QStringLiteral("/abs/dir")}, {}));
+        QVERIFY(end.waitStarted());
+        FakeJob *job = m_fake->jobs.last();
+        QTRY_VERIFY_WITH_TIMEOUT(!end.progress.isEmpty(), waitMs);
+        QVERIFY(!end.progress.last().phase); // nothing reported yet
+        job->setPhase(QStringLiteral("copy"), 1, 2, 100, 200, QStringLiteral("dir/a"));
+        QTRY_VERIFY_WITH_TIMEOUT(end.progress.last().phase == Sync::Phase::Copy, waitMs);
+        QCOMPARE(end.progress.last().bytesDone, quint64(100));
+        job->setPhase(QStringLiteral("flush"), 2, 2, 200, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(end.progress.last().phase == Sync::Phase::Flush, waitMs);
+        job->setPhase(QStringLiteral("no-such-phase"), 2, 2, 200, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(!end.progress.last().phase, waitMs);
+        job->finish(JobOutcome::Ok);
+        QVERIFY(end.wait());
+    }
+
     void jobFinishedBeforeGetAllIsSeen()
     {
         FakeVault *fv = nullptr;
@@ -1009,6 +530,22 @@ private Q_SLOTS:
 
     // ---- the user's vaults ----------------------------------------------------------------------
 
+    // The same in a process of its own, where nothing used QDBusObjectPath before the client
+    // connected to VaultAdded(o) (QtDBus then dropped the signal without a word).
+    void vaultAddedReachesAFreshProcess()
+    {
+        if (qEnvironmentVariableIsSet("COFFER_TEST_CHILD"))
+            QSKIP("already the child");
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("COFFER_TEST_CHILD"), QStringLiteral("1"));
+        child.setProcessEnvironment(env);
+        child.setProcessChannelMode(QProcess::ForwardedChannels);
+        child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("vaultAddedAndRemovedReachTheHandles")});
+        QVERIFY(child.waitForFinished(120000));
+        QCOMPARE(child.exitCode(), 0);
+    }
+
     void vaultAddedAndRemovedReachTheHandles()
     {
         QList<Client::VaultHandle *> added;
@@ -1070,7 +607,7 @@ private Q_SLOTS:
         QVERIFY(m_fake->vaults.isEmpty());
     }
 
-    // ListMedia's a{sv}s arrive as the media they describe; unlock's lock-on-suspend travels.
+    // ListMedia's a{sv}s arrive as the media they describe.
     void listMediaGivesTheDrives()
     {
         Media::Medium stick;
