@@ -50,7 +50,8 @@ Received drain(const QDBusUnixFileDescriptor &fd)
 bool FakeVault::refused(const QString &method)
 {
     if (const auto error = m_helper->takeError(method)) {
-        sendErrorReply(*error, QStringLiteral("The fake helper refuses %1.").arg(method));
+        sendErrorReply(*error, m_helper->errorMessages.contains(method) ? m_helper->errorMessages.take(method)
+                                                                        : QStringLiteral("The fake helper refuses %1.").arg(method));
         return true;
     }
     return false;
@@ -61,6 +62,7 @@ void FakeVault::Lock(const QVariantMap &options)
     if (refused(QStringLiteral("Lock")))
         return;
     lockOptions = options;
+    m_helper->lastLockOptions = options;
     m_helper->removeVault(this, QStringLiteral("locked"));
 }
 
@@ -137,6 +139,13 @@ QList<QDBusObjectPath> FakeManager::ListVaults()
             paths << QDBusObjectPath(vault->path);
     }
     return paths;
+}
+
+QList<QVariantMap> FakeManager::ListMedia()
+{
+    if (refused(QStringLiteral("ListMedia")))
+        return {};
+    return media;
 }
 
 void FakeManager::LockAll()

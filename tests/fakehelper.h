@@ -79,6 +79,7 @@ class FakeJob : public QObject, protected QDBusContext
     Q_PROPERTY(qulonglong FilesTotal MEMBER filesTotal)
     Q_PROPERTY(qulonglong FilesDone MEMBER filesDone)
     Q_PROPERTY(QString CurrentItem MEMBER currentItem)
+    Q_PROPERTY(QString Phase MEMBER phase)
     Q_PROPERTY(uint StartedByUid MEMBER startedByUid)
     Q_PROPERTY(bool Cancelable MEMBER cancelable)
     Q_PROPERTY(bool Finished MEMBER finished)
@@ -108,6 +109,24 @@ public:
                  {QStringLiteral("CurrentItem"), currentItem}});
     }
 
+    // A sync's phase ("scan", "copy", ...) with its counts, as the helper reports it.
+    void setPhase(const QString &name, qulonglong done, qulonglong total, qulonglong bytes, qulonglong ofBytes,
+                  const QString &item = {})
+    {
+        phase = name;
+        filesDone = done;
+        filesTotal = total;
+        bytesDone = bytes;
+        bytesTotal = ofBytes;
+        currentItem = item;
+        changed({{QStringLiteral("Phase"), phase},
+                 {QStringLiteral("FilesDone"), filesDone},
+                 {QStringLiteral("FilesTotal"), filesTotal},
+                 {QStringLiteral("BytesDone"), bytesDone},
+                 {QStringLiteral("BytesTotal"), bytesTotal},
+                 {QStringLiteral("CurrentItem"), currentItem}});
+    }
+
     // Like the helper: the properties first (PropertiesChanged), then Completed.
     void finish(JobOutcome end, const QString &error = {}, const QString &message = {}, const QVariantMap &report = {})
     {
@@ -131,6 +150,7 @@ public:
     double progress = 0;
     qulonglong bytesTotal = 0, bytesDone = 0, filesTotal = 0, filesDone = 0;
     QString currentItem;
+    QString phase;
     uint startedByUid = ::getuid();
     bool cancelable = true;
     bool finished = false, success = false;
@@ -244,6 +264,7 @@ public:
     QVariantMap lastOptions;
     QList<Received> secrets;
     qulonglong createdSize = 0;
+    QList<QVariantMap> media; // what ListMedia answers
     // Called with the new job while CreateVault is answered (write a header into the file,
     // finish the job at once, ...).
     std::function<void(FakeJob *job)> onCreate;
@@ -255,8 +276,10 @@ public Q_SLOTS:
                            const QVariantMap &options, QString &mount_point);
     QList<QDBusObjectPath> ListVaults();
     void LockAll();
+    QList<QVariantMap> ListMedia();
 
 Q_SIGNALS:
+    void LockFailed(const QDBusObjectPath &vault, const QString &reason, const QString &message);
     void MediaAdded(const QVariantMap &medium);
     void MediaRemoved(const QVariantMap &medium);
     void VaultAdded(const QDBusObjectPath &vault);
@@ -350,7 +373,9 @@ public:
     QList<FakeVault *> vaults;
     QList<FakeJob *> jobs;
     QMap<QString, QString> errors;
+    QMap<QString, QString> errorMessages; // the message of such an error (a vault's methods), if not the default
     QStringList calls;
+    QVariantMap lastLockOptions; // of the last vault locked (the vault itself is gone then)
 
 private:
     static inline int s_count = 0;

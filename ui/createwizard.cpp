@@ -372,7 +372,7 @@ private:
         try {
             Vault::validateName(localPath(name()));
         } catch (const Error &e) {
-            m_status->setMessage(StatusLine::Kind::Error, QString::fromStdString(e.message()) + QLatin1Char('.'));
+            m_status->setMessage(StatusLine::Kind::Error, QString::fromStdString(e.message()));
             emit completeChanged();
             return;
         }

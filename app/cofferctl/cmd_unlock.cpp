@@ -21,13 +21,15 @@ std::string jsonString(const QString &text)
 
 int runUnlock(int argc, char **argv)
 {
-    const Args args(argc, argv, passphraseOptions + std::vector<Option>{{"--keyfile", "a file"}, {"--json", {}}});
+    const Args args(argc, argv, passphraseOptions + std::vector<Option>{{"--keyfile", "a file"}, {"--json", {}}, {"--stay-open-on-suspend", {}}});
     if (args.positional().size() != 1)
         throw UsageError{"give one FILE"};
     const std::string file = args.positional()[0];
     Client::HelperClient client;
     Client::VaultHandle *vault = waitForVault(client.vault(file));
-    wait(vault->unlock(unlockSecret(args, file)));
+    Helper1::UnlockOptions options;
+    options.lockOnSuspend = !args.has("--stay-open-on-suspend");
+    wait(vault->unlock(unlockSecret(args, file), options));
     if (args.has("--json"))
         std::printf("{\"vault\":%s,\"mountPoint\":%s}\n", jsonString(vault->info().path).c_str(),
                     jsonString(vault->info().mountPoint).c_str());
@@ -38,7 +40,7 @@ int runUnlock(int argc, char **argv)
 
 } // namespace
 
-COFFERCTL_COMMAND(unlock, "unlock", "FILE [--keyfile F] [--passphrase-file F|--passphrase-fd N] [--json]",
+COFFERCTL_COMMAND(unlock, "unlock", "FILE [--keyfile F] [--passphrase-file F|--passphrase-fd N] [--stay-open-on-suspend] [--json]",
                   "Unlock a vault and print its mount point", runUnlock);
 
 } // namespace Coffer::Ctl

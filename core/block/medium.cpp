@@ -24,11 +24,13 @@ MediumInfo mediumInfoFor(unsigned long fsMagic, uint64_t freeBytes)
     case 0x4d44: // MSDOS_SUPER_MAGIC
         info.fsType = "vfat";
         info.canSparse = false;
+        info.ownersFromMount = true;
         info.maxFileSize = (4ull << 30) - 1;
         break;
     case 0x2011BAB0: // EXFAT_SUPER_MAGIC
         info.fsType = "exfat";
         info.canSparse = false;
+        info.ownersFromMount = true;
         break;
     case 0x9123683E: info.fsType = "btrfs"; break;
     case 0x58465342: info.fsType = "xfs"; break;

@@ -5,6 +5,7 @@
 #include "dbus/helper1.h"
 #include "dbus/helper1interface.h"
 
+#include <QDBusArgument>
 #include <QDBusConnectionInterface>
 #include <QDBusObjectPath>
 #include <QDBusReply>
@@ -30,12 +31,17 @@ HelperClient::HelperClient(const QDBusConnection &bus, QObject *parent)
     , m_bus(bus)
     , m_manager(new OrgCofferHelper1ManagerInterface(Service, QString::fromLatin1(Helper1::ManagerPath), m_bus, this))
 {
+    // Before the first connect: QtDBus relays a signal only if the metatypes of its arguments
+    // are registered when it is connected, and says nothing otherwise (VaultAdded(o) never
+    // arrived in a process that had not used QDBusObjectPath before).
+    qRegisterMetaType<QDBusObjectPath>();
     qRegisterMetaType<JobProgress>();
     qRegisterMetaType<JobResult>();
     Helper1::registerOptionTypes();
     m_manager->setTimeout(callTimeoutMs);
     connect(m_manager, &OrgCofferHelper1ManagerInterface::VaultAdded, this, &HelperClient::onVaultAdded);
     connect(m_manager, &OrgCofferHelper1ManagerInterface::VaultRemoved, this, &HelperClient::onVaultRemoved);
+    connect(m_manager, &OrgCofferHelper1ManagerInterface::LockFailed, this, &HelperClient::onLockFailed);
     connect(m_manager, &OrgCofferHelper1ManagerInterface::MediaAdded, this, &HelperClient::mediaAdded);
     connect(m_manager, &OrgCofferHelper1ManagerInterface::MediaRemoved, this, &HelperClient::mediaRemoved);
 
@@ -241,6 +247,35 @@ JobHandle *HelperClient::createVault(const std::string &file, uint64_t size, con
                                       Helper1::encode(options));
     });
     return job;
+}
+
+MediaRequest *HelperClient::listMedia()
+{
+    auto *request = new MediaRequest(this);
+    request->start([this, request] {
+        request->whenAnswered(manager()->ListMedia(), [request](const QDBusMessage &reply) {
+            const QDBusArgument arg = reply.arguments().value(0).value<QDBusArgument>();
+            arg.beginArray();
+            while (!arg.atEnd()) {
+                QVariantMap facts;
+                arg >> facts;
+                request->m_media.push_back(Helper1::decodeMedium(facts));
+            }
+            arg.endArray();
+            request->succeed();
+        });
+    });
+    return request;
+}
+
+void HelperClient::onLockFailed(const QDBusObjectPath &path, const QString &reason, const QString &message)
+{
+    for (VaultHandle *handle : m_handles) {
+        if (handle->isUnlocked() && handle->info().path == path.path()) {
+            emit lockFailed(handle, reason, message);
+            return;
+        }
+    }
 }
 
 Request *HelperClient::lockAll()

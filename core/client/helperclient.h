@@ -65,6 +65,10 @@ public:
                            const Helper1::CreateOptions &options);
     // Locks every vault of the user's.
     Request *lockAll();
+    // The drives the helper sees that concern the user (those with the user's open vaults,
+    // every one while the user sits at a seat). Calling it also subscribes this client to the
+    // helper's signals while the helper runs (as any call does). Starts the helper if needed.
+    MediaRequest *listMedia();
 
 Q_SIGNALS:
     void helperAppeared();
@@ -73,7 +77,11 @@ Q_SIGNALS:
     void helperVanished();
     // A vault of the user's was unlocked (by this client or any other).
     void vaultAdded(Coffer::Client::VaultHandle *vault);
+    // reason: Helper1::RemovedReason ("locked", "medium-gone", "suspend", "shutdown").
     void vaultRemoved(Coffer::Client::VaultHandle *vault, const QString &reason);
+    // The helper could not lock the vault before a suspend or shutdown (reason) and left it
+    // open: message says why.
+    void lockFailed(Coffer::Client::VaultHandle *vault, const QString &reason, const QString &message);
     // A drive appeared or went (the helper's MediaAdded/MediaRemoved, passed on as they are).
     void mediaAdded(const QVariantMap &medium);
     void mediaRemoved(const QVariantMap &medium);
@@ -92,6 +100,7 @@ private:
     VaultHandle *handleFor(const std::string &file, const FileIdentity &identity);
     void onVaultAdded(const QDBusObjectPath &path);
     void onVaultRemoved(const QDBusObjectPath &path, const QString &reason);
+    void onLockFailed(const QDBusObjectPath &path, const QString &reason, const QString &message);
     void setHelperRunning(bool running);
 
     QDBusConnection m_bus;

@@ -21,6 +21,7 @@ const QString BytesTotal = QStringLiteral("BytesTotal");
 const QString FilesDone = QStringLiteral("FilesDone");
 const QString FilesTotal = QStringLiteral("FilesTotal");
 const QString CurrentItem = QStringLiteral("CurrentItem");
+const QString Phase = QStringLiteral("Phase");
 const QString Cancelable = QStringLiteral("Cancelable");
 const QString Finished = QStringLiteral("Finished");
 const QString Success = QStringLiteral("Success");
@@ -28,6 +29,16 @@ const QString ErrorName = QStringLiteral("ErrorName");
 const QString ErrorMessage = QStringLiteral("ErrorMessage");
 const QString Outcome = QStringLiteral("Outcome");
 const QString Result = QStringLiteral("Result");
+
+std::optional<Sync::Phase> phaseNamed(const QString &name)
+{
+    for (Sync::Phase phase : {Sync::Phase::Scan, Sync::Phase::Copy, Sync::Phase::Delete, Sync::Phase::Flush,
+                              Sync::Phase::Done}) {
+        if (name == QLatin1String(Sync::phaseName(phase)))
+            return phase;
+    }
+    return std::nullopt;
+}
 
 } // namespace
 
@@ -114,7 +125,8 @@ void JobHandle::apply(const QVariantMap &properties)
                           m_properties.value(BytesTotal).toULongLong(),
                           m_properties.value(FilesDone).toULongLong(),
                           m_properties.value(FilesTotal).toULongLong(),
-                          m_properties.value(CurrentItem).toString()};
+                          m_properties.value(CurrentItem).toString(),
+                          phaseNamed(m_properties.value(Phase).toString())};
     if (now != m_progress || !m_progressSeen) {
         m_progress = now;
         m_progressSeen = true;

@@ -24,6 +24,9 @@ struct JobProgress
     double fraction = 0; // 0..1
     quint64 bytesDone = 0, bytesTotal = 0, filesDone = 0, filesTotal = 0;
     QString currentItem;
+    // What a sync is doing (the Job's Phase); none for jobs without phases, and before the
+    // helper's first report.
+    std::optional<Sync::Phase> phase;
     bool operator==(const JobProgress &) const = default;
 };
 

@@ -1,12 +1,14 @@
 #pragma once
 
 #include "error.h"
+#include "media/medium.h"
 
 #include <QDBusPendingCall>
 #include <QObject>
 
 #include <functional>
 #include <optional>
+#include <vector>
 
 class QDBusMessage;
 
@@ -70,6 +72,26 @@ private:
     explicit VaultRequest(QObject *parent) : Request(parent) {}
 
     VaultHandle *m_vault = nullptr;
+};
+
+} // namespace Coffer::Client
+
+namespace Coffer::Client {
+
+// A request whose answer is the drives the helper sees: HelperClient::listMedia().
+class MediaRequest : public Request
+{
+    Q_OBJECT
+
+public:
+    // Once finished without an error.
+    const std::vector<Media::Medium> &media() const { return m_media; }
+
+private:
+    friend class HelperClient;
+    explicit MediaRequest(QObject *parent) : Request(parent) {}
+
+    std::vector<Media::Medium> m_media;
 };
 
 } // namespace Coffer::Client

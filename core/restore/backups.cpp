@@ -157,7 +157,7 @@ private:
         if (!dir)
             return {};
         try {
-            return Sync::readDirNames(dir.get());
+            return Sync::readDirNames(dir.get(), Sync::Side::Source);
         } catch (const Sync::SysError &e) {
             m_tree.problems.push_back(path + ": " + std::strerror(e.err));
             return {};
@@ -212,7 +212,7 @@ std::vector<Backup> listBackups(const std::string &vaultRoot)
         return backups;
     std::vector<std::string> names;
     try {
-        names = Sync::readDirNames(snapshots.get());
+        names = Sync::readDirNames(snapshots.get(), Sync::Side::Source);
     } catch (const Sync::SysError &e) {
         throw Error::fromErrno(e.err, "Cannot list the snapshots in " + vaultRoot);
     }
@@ -233,7 +233,7 @@ Tree readBackup(const std::string &backupDir, const std::vector<std::string> &li
         throw Error::fromErrno(ErrorCode::NotFound, errno, "Cannot open the backup " + backupDir);
     std::vector<std::string> names;
     try {
-        names = Sync::readDirNames(backup.get());
+        names = Sync::readDirNames(backup.get(), Sync::Side::Source);
     } catch (const Sync::SysError &e) {
         throw Error::fromErrno(e.err, "Cannot read the backup " + backupDir);
     }

@@ -102,7 +102,7 @@ public:
         if (!dir)
             return;
         try {
-            for (const std::string &child : Sync::readDirNames(dir.get()))
+            for (const std::string &child : Sync::readDirNames(dir.get(), Sync::Side::Source))
                 count(dir.get(), child);
         } catch (const Sync::SysError &) {
             // copy() reports it
@@ -132,7 +132,7 @@ public:
                 throw destinationError(errno, dstName);
             std::vector<std::string> names;
             try {
-                names = Sync::readDirNames(src.get());
+                names = Sync::readDirNames(src.get(), Sync::Side::Source);
             } catch (const Sync::SysError &e) {
                 throw Error::fromErrno(e.err, "Cannot read the folder " + path + " in the backup");
             }
@@ -196,7 +196,7 @@ private:
     static void copyXattrs(int from, int to)
     {
         try {
-            Sync::writeUserXattrs(to, false, Sync::readUserXattrs(from, false));
+            Sync::writeUserXattrs(to, false, Sync::readUserXattrs(from, false, Sync::Side::Source));
         } catch (const Sync::SysError &) {
             // extended attributes are a courtesy; the restore does not fail over them
         }

@@ -1,10 +1,10 @@
 #pragma once
 
-// What the GUI tests (tests/gui, label gui) share: a private X server (Xvfb, started before the
-// QApplication, so the widgets run on the real xcb platform with real focus and keyboard
-// handling), screenshots of every page and dialog as artifacts (build/screenshots/*.png), and
-// the checks every window passes: an accessible name on each control that takes focus, and no
-// two mnemonics alike among the controls visible together.
+// What the dialogs' GUI tests share (run under xvfbmain.h's COFFER_XVFB_MAIN, so the widgets
+// have the real xcb platform's focus and keyboard handling): screenshots of every page and
+// dialog as artifacts (build/screenshots/*.png), and the checks every window passes: an
+// accessible name on each control that takes focus, and no two mnemonics alike among the
+// controls visible together.
 
 #include <QAbstractButton>
 #include <QAccessible>
@@ -15,62 +15,7 @@
 #include <QWidget>
 #include <QtTest>
 
-#include <csignal>
-#include <cstdlib>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-extern char **environ;
-
 namespace Coffer::Test {
-
-// Xvfb on a display of its own for the test's lifetime; without Xvfb the test stays offscreen.
-class Xvfb
-{
-public:
-    Xvfb()
-    {
-        int fds[2];
-        if (::pipe(fds) != 0)
-            return;
-        const std::string fd = std::to_string(fds[1]);
-        const char *argv[] = {"Xvfb", "-displayfd", fd.c_str(), "-screen", "0", "1280x1024x24", "-nolisten", "tcp", nullptr};
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addclose(&actions, fds[0]);
-        const int rc = posix_spawnp(&m_pid, "Xvfb", &actions, nullptr, const_cast<char **>(argv), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        ::close(fds[1]);
-        if (rc != 0) {
-            m_pid = 0;
-            ::close(fds[0]);
-            return;
-        }
-        std::string display;
-        char c;
-        while (::read(fds[0], &c, 1) == 1 && c != '\n')
-            display += c;
-        ::close(fds[0]);
-        if (display.empty())
-            return;
-        ::setenv("DISPLAY", (":" + display).c_str(), 1);
-        ::setenv("QT_QPA_PLATFORM", "xcb", 1);
-        ::unsetenv("WAYLAND_DISPLAY");
-    }
-    ~Xvfb()
-    {
-        if (m_pid > 0) {
-            ::kill(m_pid, SIGTERM);
-            ::waitpid(m_pid, nullptr, 0);
-        }
-    }
-    Xvfb(const Xvfb &) = delete;
-    Xvfb &operator=(const Xvfb &) = delete;
-
-private:
-    pid_t m_pid = 0;
-};
 
 inline QString screenshotDir()
 {
@@ -135,15 +80,3 @@ inline QStringList mnemonicClashes(QWidget *root)
     } while (false)
 
 } // namespace Coffer::Test
-
-// A QtTest main that runs the widgets under their own Xvfb.
-#define COFFER_GUI_TEST_MAIN(TestClass)                                                                                \
-    int main(int argc, char **argv)                                                                                    \
-    {                                                                                                                  \
-        Coffer::Test::Xvfb xvfb;                                                                                       \
-        QApplication::setAttribute(Qt::AA_Use96Dpi, true);                                                             \
-        QApplication app(argc, argv);                                                                                  \
-        TestClass test;                                                                                                \
-        QTEST_SET_MAIN_SOURCE_PATH                                                                                     \
-        return QTest::qExec(&test, argc, argv);                                                                        \
-    }

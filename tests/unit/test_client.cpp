@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <functional>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 using namespace Coffer;
@@ -211,6 +212,27 @@ private Q_SLOTS:
     }
 
     // The job ends before the client has subscribed: nothing it would hear; GetAll tells.
+    // The sync's phase arrives typed, the final flush as a phase of its own.
+    void jobPhaseArrivesTyped()
+    {
+        Client::VaultHandle *vault = openVault(newFile("phase.coffer"));
+        QVERIFY(vault);
+        JobEnd end(vault->sync({QStringLiteral("/abs/dir")}, {}));
+        QVERIFY(end.waitStarted());
+        FakeJob *job = m_fake->jobs.last();
+        QTRY_VERIFY_WITH_TIMEOUT(!end.progress.isEmpty(), waitMs);
+        QVERIFY(!end.progress.last().phase); // nothing reported yet
+        job->setPhase(QStringLiteral("copy"), 1, 2, 100, 200, QStringLiteral("dir/a"));
+        QTRY_VERIFY_WITH_TIMEOUT(end.progress.last().phase == Sync::Phase::Copy, waitMs);
+        QCOMPARE(end.progress.last().bytesDone, quint64(100));
+        job->setPhase(QStringLiteral("flush"), 2, 2, 200, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(end.progress.last().phase == Sync::Phase::Flush, waitMs);
+        job->setPhase(QStringLiteral("no-such-phase"), 2, 2, 200, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(!end.progress.last().phase, waitMs);
+        job->finish(JobOutcome::Ok);
+        QVERIFY(end.wait());
+    }
+
     void jobFinishedBeforeGetAllIsSeen()
     {
         FakeVault *fv = nullptr;
@@ -508,6 +530,22 @@ private Q_SLOTS:
 
     // ---- the user's vaults ----------------------------------------------------------------------
 
+    // The same in a process of its own, where nothing used QDBusObjectPath before the client
+    // connected to VaultAdded(o) (QtDBus then dropped the signal without a word).
+    void vaultAddedReachesAFreshProcess()
+    {
+        if (qEnvironmentVariableIsSet("COFFER_TEST_CHILD"))
+            QSKIP("already the child");
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("COFFER_TEST_CHILD"), QStringLiteral("1"));
+        child.setProcessEnvironment(env);
+        child.setProcessChannelMode(QProcess::ForwardedChannels);
+        child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("vaultAddedAndRemovedReachTheHandles")});
+        QVERIFY(child.waitForFinished(120000));
+        QCOMPARE(child.exitCode(), 0);
+    }
+
     void vaultAddedAndRemovedReachTheHandles()
     {
         QList<Client::VaultHandle *> added;
@@ -567,6 +605,47 @@ private Q_SLOTS:
         QVERIFY(!end.error);
         QVERIFY(m_client->vaults().isEmpty());
         QVERIFY(m_fake->vaults.isEmpty());
+    }
+
+    // ListMedia's a{sv}s arrive as the media they describe.
+    void listMediaGivesTheDrives()
+    {
+        Media::Medium stick;
+        stick.devNode = "/dev/sdb1";
+        stick.devnum = makedev(8, 17);
+        stick.fsUuid = "1234-ABCD";
+        stick.label = "caf\xe9\n";
+        stick.fsType = "vfat";
+        stick.size = 128 << 20;
+        stick.mountPoints = {"/media/alice/STICK"};
+        stick.freeBytes = 1 << 20;
+        m_fake->manager->media = {Helper1::encodeMedium(stick)};
+        Client::MediaRequest *request = m_client->listMedia();
+        std::vector<Media::Medium> media; // the request is gone after finished()
+        QObject::connect(request, &Client::Request::finished, request, [&] { media = request->media(); });
+        RequestEnd end(request);
+        QVERIFY(end.wait());
+        QVERIFY(!end.error);
+        QCOMPARE(media.size(), size_t(1));
+        QCOMPARE(media[0], stick);
+
+        m_fake->errors[QStringLiteral("ListMedia")] = DBusErrors::errorName(ErrorCode::NotAuthorized);
+        RequestEnd refused(m_client->listMedia());
+        QVERIFY(refused.wait());
+        QCOMPARE(refused.code(), ErrorCode::NotAuthorized);
+    }
+
+    void lockFailedNamesTheVault()
+    {
+        FakeVault *fv = nullptr;
+        Client::VaultHandle *vault = openVault(newFile("busy.coffer"), &fv);
+        QVERIFY(vault);
+        QSignalSpy failed(m_client.get(), &Client::HelperClient::lockFailed);
+        emit m_fake->manager->LockFailed(QDBusObjectPath(fv->path), QStringLiteral("suspend"), QStringLiteral("in use"));
+        QVERIFY(failed.wait());
+        QCOMPARE(failed.at(0).at(0).value<Client::VaultHandle *>(), vault);
+        QCOMPARE(failed.at(0).at(1).toString(), QStringLiteral("suspend"));
+        QVERIFY(vault->isUnlocked());
     }
 
     void lockGoesWithItsOptions()

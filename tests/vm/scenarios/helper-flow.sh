@@ -175,7 +175,25 @@ size=$(vm_as alice cofferctl status --json | /usr/bin/python3 -c 'import json,sy
 [ "$size" -gt $((64 << 20)) ] || vm_fail "the vault did not grow (size $size)"
 [ "$(stat -c %s $A/v.img)" = $((96 << 20)) ] || vm_fail "the backing file is not 96 MiB"
 cmp $A/data/sub/blob "$mp/current/data/sub/blob" || vm_fail "data changed by the resize"
-vm_as alice cofferctl lock $A/v.img
+
+vm_step "busy lock: the holders are named; force stops alice's own program only, and not while root's holds it"
+(cd "$mp" && exec setpriv --reuid=alice --regid=alice --init-groups tail -f /dev/null) &
+alice_holder=$!
+(cd "$mp" && exec tail -f /dev/null) &
+root_holder=$!
+cwd_is() { [ "$(readlink /proc/$1/cwd)" = "$2" ]; }
+vm_wait_until 10 cwd_is $alice_holder "$mp" || vm_fail "alice's holder did not start"
+vm_wait_until 10 cwd_is $root_holder "$mp" || vm_fail "root's holder did not start"
+rc=0; out=$(vm_as alice cofferctl lock $A/v.img 2>&1) || rc=$?
+[ "$rc" = 6 ] || vm_fail "lock of a busy vault gave exit $rc, not 6: $out"
+echo "$out" | grep -q "tail" || vm_fail "the busy lock does not name the program holding it: $out"
+rc=0; out=$(vm_as alice cofferctl lock $A/v.img --force 2>&1) || rc=$?
+[ "$rc" = 6 ] || vm_fail "force-lock with root's program holding the vault gave exit $rc, not 6: $out"
+kill -0 $root_holder && kill -0 $alice_holder || vm_fail "a force-lock refused as Busy stopped a program"
+kill $root_holder; wait $root_holder || true
+vm_as alice cofferctl lock $A/v.img --force
+wait $alice_holder || true
+kill -0 $alice_holder 2>/dev/null && vm_fail "force-lock left alice's program running"
 vm_assert_nothing_attached
 
 vm_step "locked: passwd and header-backup work on alice's own file; resize unlocks and locks again"
