@@ -9,6 +9,10 @@
 
 class QWidget;
 
+namespace Coffer::Media {
+class MediaMonitor;
+}
+
 namespace Coffer::Ui {
 
 class VaultController;
@@ -20,6 +24,7 @@ struct DialogContext
 {
     VaultModel *model = nullptr;
     VaultController *controller = nullptr;
+    Media::MediaMonitor *media = nullptr; // the drives, for the create wizard (may be null)
 };
 
 namespace Dialogs {

@@ -55,8 +55,10 @@ MainWindow::MainWindow(VaultModel *model, VaultController *controller, PlugFlow 
     m_lock->setShortcut(tr("Ctrl+L"));
     connect(m_lock, &QAction::triggered, this, selected(&VaultController::lock));
     m_restore = new QAction(tr("&Restore…"), this);
+    m_restore->setShortcut(tr("Ctrl+R"));
     connect(m_restore, &QAction::triggered, this, [this] { Dialogs::openRestoreBrowser(context(), selectedId(), this); });
     m_keys = new QAction(tr("&Keys…"), this);
+    m_keys->setShortcut(tr("Ctrl+K"));
     connect(m_keys, &QAction::triggered, this, [this] { Dialogs::openKeyManager(context(), selectedId(), this); });
     m_lockAll = new QAction(tr("Lock &All"), this);
     m_lockAll->setShortcut(tr("Ctrl+Shift+L"));
@@ -260,7 +262,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
 
 DialogContext MainWindow::context() const
 {
-    return {m_model, m_controller};
+    return {m_model, m_controller, m_mediaMonitor};
 }
 
 void MainWindow::updateActions()

@@ -33,6 +33,8 @@ public:
     QString selectedId() const;
     void select(const QString &id);
     QString bannerText() const;
+    // The drives the create wizard offers (none: only "another folder").
+    void setMediaMonitor(Media::MediaMonitor *media) { m_mediaMonitor = media; }
 
 public Q_SLOTS:
     void showAndRaise();
@@ -61,6 +63,7 @@ private:
     VaultController *m_controller;
     PlugFlow *m_plugFlow;
     AutoLock *m_autoLock;
+    Media::MediaMonitor *m_mediaMonitor = nullptr;
     QLabel *m_banner;
     QStackedWidget *m_stack;
     QTreeView *m_view;

@@ -58,6 +58,7 @@ Shell::Shell(const QDBusConnection &systemBus, const QDBusConnection &sessionBus
     m_autoLock = new AutoLock(m_model, m_controller, m_screenLock, AutoLock::sessionIdleMonitors(sessionBus), this);
 
     m_window = new MainWindow(m_model, m_controller, m_plugFlow, m_autoLock);
+    m_window->setMediaMonitor(m_media);
     m_tray = new TrayIcon(m_model, m_controller, this);
     connect(m_window, &MainWindow::quitRequested, this, &Shell::quitRequested);
     connect(m_tray, &TrayIcon::quitRequested, this, &Shell::quitRequested);

@@ -45,6 +45,11 @@ public:
     UnlockDialog *unlockDialog(const QString &id) const;
     ProgressWindow *progressWindow(const QString &id) const;
 
+    using Continuation = std::function<void(Client::VaultHandle *)>;
+    // Runs `then` with the vault unlocked: at once when it is open, else after unlocking it (key
+    // file, keyring or the unlock dialog); never when the unlock fails or is cancelled.
+    void withUnlocked(const QString &id, Continuation then);
+
     // Why the vault cannot be backed up now, or nothing when it can.
     std::optional<QString> whyNoBackup(const QString &id) const;
 
@@ -72,8 +77,6 @@ Q_SIGNALS:
     void locked(const QString &id);
 
 private:
-    using Continuation = std::function<void(Client::VaultHandle *)>;
-    void withUnlocked(const QString &id, Continuation then);
     void obtainSecret(const QString &id, Client::VaultHandle *vault);
     void tryQuietly(const QString &id, Client::VaultHandle *vault, const Client::Secret &secret,
                     const QString &ifRefused);

@@ -9,6 +9,7 @@
 #include "xvfbmain.h"
 
 #include "addvaultdialog.h"
+#include "busylockdialog.h"
 #include "dialogentries.h"
 #include "icons.h"
 #include "mainwindow.h"
@@ -28,6 +29,7 @@
 #include <QScreen>
 #include <QSet>
 #include <QTreeView>
+#include <QTreeWidget>
 
 using namespace Coffer;
 using namespace Coffer::Test;
@@ -216,15 +218,19 @@ private Q_SLOTS:
     {
         Ui::DialogContext context{f->model.get(), f->controller.get()};
         Ui::Dialogs::openBusyLock(context, fakeVaultId(1),
-                                  QStringLiteral("The vault is in use by: bash (pid 3120), vim (pid 4242)."), nullptr);
-        QMessageBox *box = nullptr;
+                                  QStringLiteral("The vault is in use by bash (pid 3120, working directory), vim (pid "
+                                                 "4242, open file). Close these programs and try again, or lock it "
+                                                 "by force"),
+                                  nullptr);
+        Ui::BusyLockDialog *dialog = nullptr;
         for (QWidget *w : QApplication::topLevelWidgets()) {
-            if (auto *b = qobject_cast<QMessageBox *>(w))
-                box = b;
+            if (auto *d = qobject_cast<Ui::BusyLockDialog *>(w))
+                dialog = d;
         }
-        QVERIFY(box);
-        shoot(box, QStringLiteral("busy-lock"));
-        box->close();
+        QVERIFY(dialog);
+        QCOMPARE(dialog->holders()->topLevelItemCount(), 2);
+        shoot(dialog, QStringLiteral("busy-lock"));
+        dialog->close();
     }
 
     void trayMenu()
