@@ -1,9 +1,9 @@
 #pragma once
 
-// Where the main window and the tray open the dialogs of issue 13 that are built as
-// self-contained classes of their own in ui/ (the dialogs engineer's): the create wizard, the
-// restore browser, key management and the busy-lock dialog. This is the one place that wires
-// them in; until a dialog lands, its function here says what to use instead.
+// Where the main window and the tray open the dialogs of issue 13 that are self-contained classes
+// of their own in ui/: the create wizard (CreateWizard), the restore browser (RestoreBrowser),
+// key management (KeyManagerDialog) and the busy-lock dialog (BusyLockDialog). This is the one
+// place that wires them in; each opens once per vault (a second call raises it).
 
 #include <QString>
 

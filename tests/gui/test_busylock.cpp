@@ -4,13 +4,11 @@
 // and programs of other users leave Force out. The real helper's busy lock runs in the VM
 // (helper-flow: the holder named, force refused for root's program, then alice's stopped).
 
-#include "guifixture.h"
 #include "guitest.h"
+#include "mainwindowfixture.h"
 #include "xvfbmain.h"
 
 #include "busylockdialog.h"
-#include "mainwindow.h"
-#include "plugflow.h"
 
 #include <QPushButton>
 #include <QTreeWidget>
@@ -35,9 +33,9 @@ class TestBusyLock : public QObject
     Q_OBJECT
 
     PrivateBus m_bus;
-    std::unique_ptr<GuiFixture> f;
-    std::unique_ptr<Ui::PlugFlow> m_plug;
-    std::unique_ptr<Ui::MainWindow> m_window;
+    std::unique_ptr<MainWindowFixture> m_main;
+    GuiFixture *f = nullptr;
+    Ui::MainWindow *m_window = nullptr;
     FakeVault *m_vault = nullptr;
 
     int lockCalls() const { return int(f->fake->calls.count(QStringLiteral("Lock"))); }
@@ -47,7 +45,7 @@ class TestBusyLock : public QObject
     {
         f->fake->errors[QStringLiteral("Lock")] = f->errorName(ErrorCode::Busy);
         f->fake->errorMessages[QStringLiteral("Lock")] = message;
-        QTest::keyClick(m_window.get(), Qt::Key_L, Qt::ControlModifier);
+        QTest::keyClick(m_window, Qt::Key_L, Qt::ControlModifier);
         BusyLockDialog *dialog = nullptr;
         const bool shown = QTest::qWaitFor(
             [&] { return (dialog = m_window->findChild<BusyLockDialog *>()) && dialog->isVisible(); }, waitMs);
@@ -63,25 +61,15 @@ private Q_SLOTS:
 
     void init()
     {
-        f = std::make_unique<GuiFixture>(m_bus.address());
-        f->registerVault(1, "keys");
-        f->model->setMedia({f->drive()});
-        m_plug = std::make_unique<Ui::PlugFlow>(f->model.get(), f->controller.get(), nullptr);
-        m_window = std::make_unique<Ui::MainWindow>(f->model.get(), f->controller.get(), m_plug.get(), nullptr);
-        m_window->show();
-        m_window->activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
+        m_main = std::make_unique<MainWindowFixture>(m_bus.address());
+        f = m_main->f.get();
+        m_window = m_main->window.get();
+        QVERIFY(m_main->ready());
         m_vault = f->openInHelper(f->vaultFile("keys"));
         QVERIFY(m_vault);
-        m_window->select(fakeVaultId(1));
     }
 
-    void cleanup()
-    {
-        m_window.reset();
-        m_plug.reset();
-        f.reset();
-    }
+    void cleanup() { m_main.reset(); }
 
     void namesTheHoldersAndForces()
     {

@@ -3,15 +3,13 @@
 // Ctrl+K its keys (locked or open), each once per vault (a second press raises the first), with
 // the fake helper (L0).
 
-#include "guifixture.h"
 #include "guitest.h"
+#include "mainwindowfixture.h"
 #include "xvfbmain.h"
 
 #include "client/vaulthandle.h"
 #include "createwizard.h"
 #include "keymanagerdialog.h"
-#include "mainwindow.h"
-#include "plugflow.h"
 #include "restorebrowser.h"
 
 using namespace Coffer;
@@ -22,9 +20,9 @@ class TestDialogEntries : public QObject
     Q_OBJECT
 
     PrivateBus m_bus;
-    std::unique_ptr<GuiFixture> f;
-    std::unique_ptr<Ui::PlugFlow> m_plug;
-    std::unique_ptr<Ui::MainWindow> m_window;
+    std::unique_ptr<MainWindowFixture> m_main;
+    GuiFixture *f = nullptr;
+    Ui::MainWindow *m_window = nullptr;
 
     template<typename T>
     T *waitForWindow()
@@ -37,8 +35,8 @@ class TestDialogEntries : public QObject
     void press(int key)
     {
         m_window->activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
-        QTest::keyClick(m_window.get(), Qt::Key(key), Qt::ControlModifier);
+        QVERIFY(QTest::qWaitForWindowActive(m_window));
+        QTest::keyClick(m_window, Qt::Key(key), Qt::ControlModifier);
     }
 
 private Q_SLOTS:
@@ -50,25 +48,14 @@ private Q_SLOTS:
 
     void init()
     {
-        f = std::make_unique<GuiFixture>(m_bus.address());
+        m_main = std::make_unique<MainWindowFixture>(m_bus.address());
+        f = m_main->f.get();
+        m_window = m_main->window.get();
         qputenv("HOME", QFile::encodeName(f->path(QStringLiteral("home"))));
-        f->registerVault(1, "keys");
-        f->model->setMedia({f->drive()});
-        m_plug = std::make_unique<Ui::PlugFlow>(f->model.get(), f->controller.get(), nullptr);
-        m_window = std::make_unique<Ui::MainWindow>(f->model.get(), f->controller.get(), m_plug.get(), nullptr);
-        m_window->show();
-        m_window->activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(m_window.get()));
-        QTRY_VERIFY(f->model->row(fakeVaultId(1)).has_value());
-        m_window->select(fakeVaultId(1));
+        QVERIFY(m_main->ready());
     }
 
-    void cleanup()
-    {
-        m_window.reset();
-        m_plug.reset();
-        f.reset();
-    }
+    void cleanup() { m_main.reset(); }
 
     void newVaultOpensTheWizard()
     {

@@ -8,6 +8,7 @@
 #include "guitest.h"
 #include "xvfbmain.h"
 #include "restorebrowser.h"
+#include "testfiles.h"
 #include "sync/syncengine.h"
 #include "uihelpers.h"
 
@@ -30,37 +31,6 @@ using Ui::StatusLine;
 using Ui::localPath;
 
 namespace {
-
-void writeFile(const QString &path, const QByteArray &content, mode_t mode = 0600, time_t mtime = 1700000000)
-{
-    QDir().mkpath(QFileInfo(path).path());
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(content);
-    f.close();
-    QCOMPARE(::chmod(localPath(path).c_str(), mode), 0);
-    const struct timespec times[2] = {{mtime, 0}, {mtime, 987654321}};
-    QCOMPARE(::utimensat(AT_FDCWD, localPath(path).c_str(), times, 0), 0);
-}
-
-struct stat statOf(const QString &path)
-{
-    struct stat st {};
-    ::lstat(localPath(path).c_str(), &st);
-    return st;
-}
-
-void compareFiles(const QString &a, const QString &b)
-{
-    QFile fa(a), fb(b);
-    QVERIFY2(fa.open(QIODevice::ReadOnly), qPrintable(a));
-    QVERIFY2(fb.open(QIODevice::ReadOnly), qPrintable(b));
-    QCOMPARE(fa.readAll(), fb.readAll());
-    const struct stat sa = statOf(a), sb = statOf(b);
-    QCOMPARE(sa.st_mode, sb.st_mode);
-    QCOMPARE(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec);
-    QCOMPARE(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec);
-}
 
 QTreeWidgetItem *findItem(QTreeWidget *tree, const QString &path)
 {

@@ -6,6 +6,7 @@
 #include "restore/restorecopy.h"
 
 #include "testerror.h"
+#include "testfiles.h"
 
 #include <QDir>
 #include <QFile>
@@ -18,44 +19,9 @@
 
 using namespace Coffer;
 using Restore::Change;
+using namespace Coffer::Test;
 
 namespace {
-
-std::string bytes(const QString &path)
-{
-    return QFile::encodeName(path).toStdString();
-}
-
-void writeFile(const QString &path, const QByteArray &content, mode_t mode = 0600, time_t mtime = 1700000000)
-{
-    QDir().mkpath(QFileInfo(path).path());
-    QFile f(path);
-    QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
-    f.write(content);
-    f.close();
-    QCOMPARE(::chmod(bytes(path).c_str(), mode), 0);
-    const struct timespec times[2] = {{mtime, 0}, {mtime, 123456789}};
-    QCOMPARE(::utimensat(AT_FDCWD, bytes(path).c_str(), times, AT_SYMLINK_NOFOLLOW), 0);
-}
-
-struct stat statOf(const QString &path)
-{
-    struct stat st {};
-    ::lstat(bytes(path).c_str(), &st);
-    return st;
-}
-
-// Same bytes, permissions and modification time (to the nanosecond).
-void compareFiles(const QString &a, const QString &b)
-{
-    QFile fa(a), fb(b);
-    QVERIFY(fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly));
-    QCOMPARE(fa.readAll(), fb.readAll());
-    const struct stat sa = statOf(a), sb = statOf(b);
-    QCOMPARE(sa.st_mode, sb.st_mode);
-    QCOMPARE(sa.st_mtim.tv_sec, sb.st_mtim.tv_sec);
-    QCOMPARE(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec);
-}
 
 QMap<QString, Change> changesOf(const Restore::Tree &tree)
 {
@@ -104,7 +70,7 @@ private slots:
 
     void listsTheMirrorThenSnapshotsNewestFirst()
     {
-        const std::vector<Restore::Backup> backups = Restore::listBackups(bytes(m_vault));
+        const std::vector<Restore::Backup> backups = Restore::listBackups(fileBytes(m_vault));
         QCOMPARE(backups.size(), size_t(3));
         QVERIFY(backups[0].mirror);
         QCOMPARE(backups[0].path, std::string("current"));
@@ -122,9 +88,9 @@ private slots:
 
     void comparesWithTheLiveFolders()
     {
-        const std::string backup = bytes(m_vault + QStringLiteral("/snapshots/2025-02-01T080000Z"));
+        const std::string backup = fileBytes(m_vault + QStringLiteral("/snapshots/2025-02-01T080000Z"));
         const Restore::Tree tree =
-            Restore::readBackup(backup, {bytes(m_live + QStringLiteral("/.ssh/"))}, {"*.tmp"});
+            Restore::readBackup(backup, {fileBytes(m_live + QStringLiteral("/.ssh/"))}, {"*.tmp"});
         const QMap<QString, Change> c = changesOf(tree);
         QCOMPARE(c.value(QStringLiteral(".ssh")), Change::Unchanged);
         QCOMPARE(c.value(QStringLiteral(".ssh/id_ed25519")), Change::Unchanged);
@@ -149,14 +115,14 @@ private slots:
         // A changed link target and a changed permission are changes too.
         QFile::remove(m_live + QStringLiteral("/.ssh/key-link"));
         QVERIFY(QFile::link(QStringLiteral("other"), m_live + QStringLiteral("/.ssh/key-link")));
-        QCOMPARE(::chmod(bytes(m_live + QStringLiteral("/.ssh/id_ed25519")).c_str(), 0644), 0);
-        const QMap<QString, Change> again = changesOf(Restore::readBackup(backup, {bytes(m_live + QStringLiteral("/.ssh"))}, {}));
+        QCOMPARE(::chmod(fileBytes(m_live + QStringLiteral("/.ssh/id_ed25519")).c_str(), 0644), 0);
+        const QMap<QString, Change> again = changesOf(Restore::readBackup(backup, {fileBytes(m_live + QStringLiteral("/.ssh"))}, {}));
         QCOMPARE(again.value(QStringLiteral(".ssh/key-link")), Change::Changed);
         QCOMPARE(again.value(QStringLiteral(".ssh/id_ed25519")), Change::Changed);
         QCOMPARE(again.value(QStringLiteral(".ssh/agent.tmp")), Change::Added); // no pattern now
 
         // The live folder gone altogether: everything in the backup is deleted.
-        const Restore::Tree gone = Restore::readBackup(backup, {bytes(m_dir.filePath(QStringLiteral("nowhere/.ssh")))}, {});
+        const Restore::Tree gone = Restore::readBackup(backup, {fileBytes(m_dir.filePath(QStringLiteral("nowhere/.ssh")))}, {});
         QCOMPARE(changesOf(gone).value(QStringLiteral(".ssh/id_ed25519")), Change::Deleted);
         QCOMPARE(gone.deleted, uint64_t(5));
 
@@ -170,7 +136,7 @@ private slots:
         const QString target = m_dir.filePath(QStringLiteral("restored/keys 2025-01-31"));
         QList<Restore::RestoreProgress> seen;
         const Restore::RestoreResult r = Restore::restore(
-            {bytes(backup), ".ssh/id_ed25519", bytes(target), "id_ed25519", false},
+            {fileBytes(backup), ".ssh/id_ed25519", fileBytes(target), "id_ed25519", false},
             [&](const Restore::RestoreProgress &p) { seen << p; });
         QCOMPARE(QString::fromStdString(r.restored), target + QStringLiteral("/id_ed25519"));
         QCOMPARE(r.entries, uint64_t(1));
@@ -187,9 +153,9 @@ private slots:
     void restoresAFolder()
     {
         const QString backup = m_vault + QStringLiteral("/current");
-        QCOMPARE(::chmod(bytes(backup + QStringLiteral("/.ssh")).c_str(), 0700), 0);
+        QCOMPARE(::chmod(fileBytes(backup + QStringLiteral("/.ssh")).c_str(), 0700), 0);
         const QString target = m_dir.filePath(QStringLiteral("restored-folder"));
-        const Restore::RestoreResult r = Restore::restore({bytes(backup), ".ssh", bytes(target), ".ssh", false});
+        const Restore::RestoreResult r = Restore::restore({fileBytes(backup), ".ssh", fileBytes(target), ".ssh", false});
         QCOMPARE(r.entries, uint64_t(5));
         const QString out = target + QStringLiteral("/.ssh");
         for (const char *name : {"id_ed25519", "known_hosts", "config"})
@@ -203,7 +169,7 @@ private slots:
 
         // A nested folder on its own.
         const Restore::RestoreResult letters =
-            Restore::restore({bytes(backup), "docs/letters", bytes(target), "letters", false});
+            Restore::restore({fileBytes(backup), "docs/letters", fileBytes(target), "letters", false});
         QCOMPARE(letters.bytes, uint64_t(100000));
         compareFiles(backup + QStringLiteral("/docs/letters/2024.txt"), target + QStringLiteral("/letters/2024.txt"));
     }
@@ -213,7 +179,7 @@ private slots:
         const QString backup = m_vault + QStringLiteral("/current");
         const QString target = m_dir.filePath(QStringLiteral("occupied"));
         writeFile(target + QStringLiteral("/known_hosts"), "mine, newer", 0600);
-        const Restore::RestoreRequest request{bytes(backup), ".ssh/known_hosts", bytes(target), "known_hosts", false};
+        const Restore::RestoreRequest request{fileBytes(backup), ".ssh/known_hosts", fileBytes(target), "known_hosts", false};
         QVERIFY(Restore::targetExists(request.targetDir, request.targetName));
         QCOMPARE(Test::codeOf([&] { Restore::restore(request); }), ErrorCode::InvalidArgument);
         QFile kept(target + QStringLiteral("/known_hosts"));
@@ -228,7 +194,7 @@ private slots:
         compareFiles(backup + QStringLiteral("/.ssh/known_hosts"), target + QStringLiteral("/known_hosts"));
         // A folder over a folder: the old one goes entirely.
         writeFile(target + QStringLiteral("/.ssh/stale"), "old", 0600);
-        Restore::restore({bytes(backup), ".ssh", bytes(target), ".ssh", true});
+        Restore::restore({fileBytes(backup), ".ssh", fileBytes(target), ".ssh", true});
         QVERIFY(!QFile::exists(target + QStringLiteral("/.ssh/stale")));
         QVERIFY(QFile::exists(target + QStringLiteral("/.ssh/config")));
         QCOMPARE(QDir(target).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).size(), 2);
@@ -241,7 +207,7 @@ private slots:
         std::atomic<bool> cancel{false};
         int calls = 0;
         QCOMPARE(Test::codeOf([&] {
-            Restore::restore({bytes(backup), "docs", bytes(target), "docs", false}, [&](const Restore::RestoreProgress &) {
+            Restore::restore({fileBytes(backup), "docs", fileBytes(target), "docs", false}, [&](const Restore::RestoreProgress &) {
                 if (++calls == 1)
                     cancel = true;
             }, &cancel);
@@ -251,8 +217,8 @@ private slots:
 
     void badRequests()
     {
-        const std::string backup = bytes(m_vault + QStringLiteral("/current"));
-        const std::string target = bytes(m_dir.filePath(QStringLiteral("bad")));
+        const std::string backup = fileBytes(m_vault + QStringLiteral("/current"));
+        const std::string target = fileBytes(m_dir.filePath(QStringLiteral("bad")));
         QCOMPARE(Test::codeOf([&] { Restore::restore({backup, ".ssh/nothing", target, "x", false}); }), ErrorCode::NotFound);
         QCOMPARE(Test::codeOf([&] { Restore::restore({backup, "../../etc/passwd", target, "x", false}); }),
                  ErrorCode::InvalidArgument);
