@@ -361,6 +361,10 @@ private Q_SLOTS:
 
         const QString pdf = m_dir.filePath(QStringLiteral("home/recovery.pdf"));
         m_dialog->saveRecoverySheet(pdf);
+        // The sheet as printed, kept with the screenshots to be looked at.
+        const QString artifact = screenshotDir() + QStringLiteral("/keys-06-recovery-sheet.pdf");
+        QFile::remove(artifact);
+        QVERIFY(QFile::copy(pdf, artifact));
         QVERIFY(contents(pdf).startsWith("%PDF"));
         QCOMPARE(modeOf(pdf), 0600u);
 
