@@ -9,6 +9,8 @@
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QStackedWidget>
@@ -23,11 +25,20 @@ PassphraseEdit::PassphraseEdit(const QString &accessibleName, QWidget *parent)
     : QWidget(parent)
     , m_edit(named(new QLineEdit(this), accessibleName))
     , m_show(named(new QToolButton(this), tr("Show passphrase")))
+    , m_capsLock(named(new QLabel(tr("Caps Lock is on."), this), tr("Caps Lock warning")))
 {
-    auto *layout = new QHBoxLayout(this);
+    auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_edit, 1);
-    layout->addWidget(m_show);
+    layout->setSpacing(2);
+    auto *row = new QHBoxLayout;
+    row->addWidget(m_edit, 1);
+    row->addWidget(m_show);
+    layout->addLayout(row);
+    layout->addWidget(m_capsLock);
+    m_capsLock->setObjectName(QStringLiteral("capsLockWarning"));
+    m_capsLock->setStyleSheet(QStringLiteral("color: #a15c00;"));
+    m_capsLock->hide();
+    m_edit->installEventFilter(this);
     m_edit->setEchoMode(QLineEdit::Password);
     m_edit->setInputMethodHints(Qt::ImhHiddenText | Qt::ImhSensitiveData | Qt::ImhNoPredictiveText);
     m_show->setText(tr("Show"));
@@ -48,6 +59,41 @@ void PassphraseEdit::setShown(bool shown)
     m_show->setText(shown ? tr("Hide") : tr("Show"));
     m_show->setAccessibleName(shown ? tr("Hide passphrase") : tr("Show passphrase"));
     emit shownChanged(shown);
+}
+
+bool PassphraseEdit::isCapsLockWarningShown() const
+{
+    return !m_capsLock->isHidden();
+}
+
+void PassphraseEdit::setCapsLock(bool on)
+{
+    m_capsLockOn = on;
+    m_capsLock->setVisible(on && isEnabled());
+}
+
+bool PassphraseEdit::eventFilter(QObject *watched, QEvent *event)
+{
+    // Qt does not tell the Caps Lock state; a letter does: upper case without Shift (or lower
+    // case with it) means Caps Lock is on. Caps Lock itself flips what is known.
+    if (watched == m_edit && event->type() == QEvent::KeyPress) {
+        const auto *key = static_cast<QKeyEvent *>(event);
+        const QString text = key->text();
+        if (key->key() == Qt::Key_CapsLock) {
+            setCapsLock(!m_capsLockOn);
+        } else if (text.size() == 1 && text.at(0).isLetter() && text.at(0).isUpper() != text.at(0).isLower()) {
+            const bool shift = key->modifiers().testFlag(Qt::ShiftModifier);
+            setCapsLock(text.at(0).isUpper() != shift);
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+void PassphraseEdit::changeEvent(QEvent *event)
+{
+    if (event->type() == QEvent::EnabledChange)
+        setCapsLock(m_capsLockOn);
+    QWidget::changeEvent(event);
 }
 
 SecretBuffer PassphraseEdit::secret() const

@@ -1,7 +1,7 @@
 #pragma once
 
 // The fields through which a person hands Coffer a secret:
-//   PassphraseEdit       one passphrase, not echoed, with a Show toggle
+//   PassphraseEdit       one passphrase, not echoed, with a Show toggle and a Caps Lock warning
 //   NewPassphraseFields  a new passphrase twice, with the strength estimate (core/keys) and the
 //                        reasons it is refused (too weak, the two differ)
 //   SecretField          an existing key: a passphrase, or a key file instead
@@ -17,6 +17,7 @@
 class QProgressBar;
 class QToolButton;
 class QCheckBox;
+class QLabel;
 class QStackedWidget;
 
 namespace Coffer::Ui {
@@ -32,6 +33,8 @@ public:
 
     QLineEdit *lineEdit() const { return m_edit; }
     QToolButton *showButton() const { return m_show; }
+    // "Caps Lock is on." under the field while typing says so (and the field is enabled).
+    bool isCapsLockWarningShown() const;
     bool isEmpty() const { return m_edit->text().isEmpty(); }
     // The text as UTF-8 in locked memory.
     SecretBuffer secret() const;
@@ -42,9 +45,17 @@ Q_SIGNALS:
     void textChanged();
     void shownChanged(bool shown);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+    void changeEvent(QEvent *event) override;
+
 private:
+    void setCapsLock(bool on);
+
     QLineEdit *m_edit;
     QToolButton *m_show;
+    QLabel *m_capsLock;
+    bool m_capsLockOn = false;
 };
 
 class NewPassphraseFields : public QWidget

@@ -1,6 +1,7 @@
 #include "unlockdialog.h"
 
 #include "block/secretbuffer.h"
+#include "passphrasefields.h"
 
 #include <QCheckBox>
 #include <QDialogButtonBox>
@@ -8,11 +9,11 @@
 #include <QFileDialog>
 #include <QGridLayout>
 #include <QHBoxLayout>
-#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QToolButton>
 #include <QVBoxLayout>
 
 namespace Coffer::Ui {
@@ -21,9 +22,7 @@ UnlockDialog::UnlockDialog(const QString &vaultName, const QString &driveName, Q
     : QDialog(parent)
     , m_usePassphrase(new QRadioButton(tr("&Passphrase:"), this))
     , m_useKeyFile(new QRadioButton(tr("&Key file:"), this))
-    , m_passphrase(new QLineEdit(this))
-    , m_show(new QCheckBox(tr("&Show"), this))
-    , m_capsLock(new QLabel(tr("Caps Lock is on."), this))
+    , m_passphrase(new PassphraseEdit(tr("Passphrase"), this))
     , m_keyFile(new QLineEdit(this))
     , m_browse(new QPushButton(tr("&Browse…"), this))
     , m_remember(new QCheckBox(tr("&Remember in the keyring"), this))
@@ -45,17 +44,8 @@ UnlockDialog::UnlockDialog(const QString &vaultName, const QString &driveName, Q
     m_usePassphrase->setChecked(true);
     m_usePassphrase->setAccessibleName(tr("Use a passphrase"));
     m_useKeyFile->setAccessibleName(tr("Use a key file"));
-    m_passphrase->setObjectName(QStringLiteral("passphrase"));
-    m_passphrase->setEchoMode(QLineEdit::Password);
-    m_passphrase->setAccessibleName(tr("Passphrase"));
-    m_passphrase->setInputMethodHints(Qt::ImhHiddenText | Qt::ImhNoPredictiveText | Qt::ImhNoAutoUppercase);
-    m_passphrase->installEventFilter(this);
-    m_show->setObjectName(QStringLiteral("showPassphrase"));
-    m_show->setAccessibleName(tr("Show the passphrase"));
-    m_capsLock->setObjectName(QStringLiteral("capsLockWarning"));
-    m_capsLock->setAccessibleName(tr("Caps Lock warning"));
-    m_capsLock->setStyleSheet(QStringLiteral("color: #a15c00;"));
-    m_capsLock->hide();
+    m_passphrase->lineEdit()->setObjectName(QStringLiteral("passphrase"));
+    m_passphrase->showButton()->setObjectName(QStringLiteral("showPassphrase"));
     m_keyFile->setObjectName(QStringLiteral("keyFile"));
     m_keyFile->setAccessibleName(tr("Key file"));
     m_keyFile->setPlaceholderText(tr("A file whose contents open the vault"));
@@ -78,12 +68,10 @@ UnlockDialog::UnlockDialog(const QString &vaultName, const QString &driveName, Q
 
     auto *grid = new QGridLayout;
     grid->addWidget(m_usePassphrase, 0, 0);
-    grid->addWidget(m_passphrase, 0, 1);
-    grid->addWidget(m_show, 0, 2);
-    grid->addWidget(m_capsLock, 1, 1, 1, 2);
-    grid->addWidget(m_useKeyFile, 2, 0);
-    grid->addWidget(m_keyFile, 2, 1);
-    grid->addWidget(m_browse, 2, 2);
+    grid->addWidget(m_passphrase, 0, 1, 1, 2);
+    grid->addWidget(m_useKeyFile, 1, 0);
+    grid->addWidget(m_keyFile, 1, 1);
+    grid->addWidget(m_browse, 1, 2);
     grid->setColumnStretch(1, 1);
 
     auto *layout = new QVBoxLayout(this);
@@ -96,9 +84,6 @@ UnlockDialog::UnlockDialog(const QString &vaultName, const QString &driveName, Q
     layout->addWidget(m_buttons);
     setMinimumWidth(460);
 
-    connect(m_show, &QCheckBox::toggled, this, [this](bool show) {
-        m_passphrase->setEchoMode(show ? QLineEdit::Normal : QLineEdit::Password);
-    });
     connect(m_usePassphrase, &QRadioButton::toggled, this, &UnlockDialog::updateMode);
     connect(m_browse, &QPushButton::clicked, this, &UnlockDialog::chooseKeyFile);
     connect(m_buttons, &QDialogButtonBox::accepted, this, &UnlockDialog::submit);
@@ -121,7 +106,7 @@ void UnlockDialog::setKeyFile(const QString &path)
 
 void UnlockDialog::setBusy(bool busy)
 {
-    for (QWidget *w : std::initializer_list<QWidget *>{m_usePassphrase, m_useKeyFile, m_show, m_remember, m_unlock})
+    for (QWidget *w : std::initializer_list<QWidget *>{m_usePassphrase, m_useKeyFile, m_remember, m_unlock})
         w->setEnabled(!busy);
     m_passphrase->setEnabled(!busy && m_usePassphrase->isChecked());
     m_keyFile->setEnabled(!busy && m_useKeyFile->isChecked());
@@ -148,7 +133,7 @@ void UnlockDialog::showError(const QString &message)
 
 bool UnlockDialog::isCapsLockWarningShown() const
 {
-    return !m_capsLock->isHidden();
+    return m_passphrase->isCapsLockWarningShown();
 }
 
 QString UnlockDialog::errorText() const
@@ -165,12 +150,10 @@ void UnlockDialog::updateMode()
 {
     const bool passphrase = m_usePassphrase->isChecked();
     m_passphrase->setEnabled(passphrase);
-    m_show->setEnabled(passphrase);
     m_keyFile->setEnabled(!passphrase);
     m_browse->setEnabled(!passphrase);
     // A key file is not a passphrase to remember.
     m_remember->setEnabled(passphrase);
-    m_capsLock->setVisible(passphrase && m_capsLockOn);
     (passphrase ? static_cast<QWidget *>(m_passphrase) : m_keyFile)->setFocus();
 }
 
@@ -184,13 +167,11 @@ void UnlockDialog::chooseKeyFile()
 void UnlockDialog::submit()
 {
     if (m_usePassphrase->isChecked()) {
-        if (m_passphrase->text().isEmpty()) {
+        if (m_passphrase->isEmpty()) {
             showError(tr("Type the vault's passphrase."));
             return;
         }
-        QByteArray utf8 = m_passphrase->text().toUtf8();
-        Client::Secret secret = Client::Secret::passphrase(SecretBuffer::fromString({utf8.constData(), size_t(utf8.size())}));
-        utf8.fill('\0');
+        Client::Secret secret = Client::Secret::passphrase(m_passphrase->secret());
         // Out of the widget at once: the line edit's copy is the one Coffer cannot lock.
         m_passphrase->clear();
         setBusy(true);
@@ -203,29 +184,6 @@ void UnlockDialog::submit()
     }
     setBusy(true);
     Q_EMIT unlockRequested(Client::Secret::keyFile(QFile::encodeName(m_keyFile->text()).toStdString()), false);
-}
-
-void UnlockDialog::setCapsLock(bool on)
-{
-    m_capsLockOn = on;
-    m_capsLock->setVisible(on && m_usePassphrase->isChecked());
-}
-
-bool UnlockDialog::eventFilter(QObject *watched, QEvent *event)
-{
-    // Qt does not tell the Caps Lock state; a letter does: upper case without Shift (or lower
-    // case with it) means Caps Lock is on. Caps Lock itself flips what is known.
-    if (watched == m_passphrase && event->type() == QEvent::KeyPress) {
-        const auto *key = static_cast<QKeyEvent *>(event);
-        const QString text = key->text();
-        if (key->key() == Qt::Key_CapsLock) {
-            setCapsLock(!m_capsLockOn);
-        } else if (text.size() == 1 && text.at(0).isLetter() && text.at(0).isUpper() != text.at(0).isLower()) {
-            const bool shift = key->modifiers().testFlag(Qt::ShiftModifier);
-            setCapsLock(text.at(0).isUpper() != shift);
-        }
-    }
-    return QDialog::eventFilter(watched, event);
 }
 
 } // namespace Coffer::Ui

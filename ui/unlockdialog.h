@@ -18,6 +18,8 @@ class QRadioButton;
 
 namespace Coffer::Ui {
 
+class PassphraseEdit;
+
 class UnlockDialog : public QDialog
 {
     Q_OBJECT
@@ -42,20 +44,14 @@ public:
 Q_SIGNALS:
     void unlockRequested(const Coffer::Client::Secret &secret, bool remember);
 
-protected:
-    bool eventFilter(QObject *watched, QEvent *event) override;
-
 private:
     void submit();
     void updateMode();
-    void setCapsLock(bool on);
     void chooseKeyFile();
 
     QRadioButton *m_usePassphrase;
     QRadioButton *m_useKeyFile;
-    QLineEdit *m_passphrase;
-    QCheckBox *m_show;
-    QLabel *m_capsLock;
+    PassphraseEdit *m_passphrase;
     QLineEdit *m_keyFile;
     QPushButton *m_browse;
     QCheckBox *m_remember;
@@ -63,7 +59,6 @@ private:
     QLabel *m_status;
     QDialogButtonBox *m_buttons;
     QPushButton *m_unlock;
-    bool m_capsLockOn = false;
 };
 
 } // namespace Coffer::Ui

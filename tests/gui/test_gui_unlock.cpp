@@ -114,7 +114,7 @@ private Q_SLOTS:
     {
         UnlockDialog d(QStringLiteral("keys"), QString());
         d.show();
-        auto *show = d.findChild<QCheckBox *>(QStringLiteral("showPassphrase"));
+        auto *show = d.findChild<QAbstractButton *>(QStringLiteral("showPassphrase"));
         QVERIFY(show);
         show->click();
         QCOMPARE(passphraseOf(&d)->echoMode(), QLineEdit::Normal);
