@@ -11,6 +11,7 @@
 #include "media/vaultscan.h"
 #include "passphrasefields.h"
 #include "planview.h"
+#include "texts.h"
 #include "uihelpers.h"
 
 #include <QButtonGroup>
@@ -150,7 +151,7 @@ public:
         m_media->clear();
         for (const Media::Medium &m : mounted()) {
             const QString mount = QFile::decodeName(QByteArray::fromStdString(m.mountPoints.front()));
-            const QString facts = m.freeBytes ? tr("%1, %2 free").arg(QString::fromStdString(m.fsType), bytesText(*m.freeBytes))
+            const QString facts = m.freeBytes ? tr("%1, %2 free").arg(QString::fromStdString(m.fsType), Texts::bytes(*m.freeBytes))
                                               : QString::fromStdString(m.fsType);
             auto *item = new QListWidgetItem(style()->standardIcon(QStyle::SP_DriveHDIcon),
                                              tr("%1 (%2)").arg(Media::displayName(m), facts), m_media);
@@ -225,17 +226,17 @@ private:
     {
         const Vault::MediumInfo &m = m_check.medium;
         QStringList lines;
-        lines << tr("This folder is on a %1 filesystem with %2 free.").arg(QString::fromStdString(m.fsType), bytesText(m.freeBytes));
+        lines << tr("This folder is on a %1 filesystem with %2 free.").arg(QString::fromStdString(m.fsType), Texts::bytes(m.freeBytes));
         if (m.maxFileSize)
             lines << tr("A file there must be smaller than %1, so the vault can be at most %2.")
-                         .arg(bytesText(m.maxFileSize + 1), bytesText(m_check.largestVault));
+                         .arg(Texts::bytes(m.maxFileSize + 1), Texts::bytes(m_check.largestVault));
         for (const std::string &w : m.warnings)
             lines << QString::fromStdString(w) + QLatin1Char('.');
         if (!m_location.medium)
             lines << tr("This folder is not on a USB drive Coffer knows: the vault stays on this computer.");
         StatusLine::Kind kind = m.warnings.empty() ? StatusLine::Kind::Info : StatusLine::Kind::Warning;
         if (m_check.largestVault < Vault::minimumSize) {
-            lines << tr("There is not room for the smallest vault (%1).").arg(bytesText(Vault::minimumSize));
+            lines << tr("There is not room for the smallest vault (%1).").arg(Texts::bytes(Vault::minimumSize));
             kind = StatusLine::Kind::Error;
         } else {
             m_usable = true;
@@ -365,9 +366,9 @@ private:
         const Create::FolderCheck &where = m_medium->check();
         m_limit->setText(where.medium.maxFileSize
                              ? tr("At most %1 here (%2 free; files on %3 must be smaller than 4 GiB).")
-                                   .arg(bytesText(where.largestVault), bytesText(where.medium.freeBytes),
+                                   .arg(Texts::bytes(where.largestVault), Texts::bytes(where.medium.freeBytes),
                                         QString::fromStdString(where.medium.fsType))
-                             : tr("At most %1 here (the free space).").arg(bytesText(where.largestVault)));
+                             : tr("At most %1 here (the free space).").arg(Texts::bytes(where.largestVault)));
         m_valid = false;
         try {
             Vault::validateName(localPath(name()));
@@ -390,10 +391,10 @@ private:
                 m_valid = true;
                 m_status->setMessage(check.medium.canSparse ? StatusLine::Kind::Info : StatusLine::Kind::Warning,
                                      check.medium.canSparse
-                                         ? tr("The vault holds about %1 of files.").arg(bytesText(Create::usableBytes(m_bytes)))
+                                         ? tr("The vault holds about %1 of files.").arg(Texts::bytes(Create::usableBytes(m_bytes)))
                                          : tr("The vault holds about %1 of files. All %2 are written to the drive "
                                               "when it is made, which takes a while.")
-                                               .arg(bytesText(Create::usableBytes(m_bytes)), sizeText(m_size->value(), gib)));
+                                               .arg(Texts::bytes(Create::usableBytes(m_bytes)), sizeText(m_size->value(), gib)));
             }
         } catch (const Error &e) {
             m_status->setMessage(StatusLine::Kind::Error, QString::fromStdString(e.message()));
@@ -766,9 +767,9 @@ private:
                     m_status->clear();
                 } else {
                     m_status->setMessage(StatusLine::Kind::Error,
-                                         tr("Choose a vault of at least %1, or fewer folders (Back).").arg(bytesText(p.sizeToFit)));
-                    m_grow->setText(tr("&Make it %1").arg(bytesText(p.sizeToFit)));
-                    m_grow->setAccessibleName(tr("Make the vault %1").arg(bytesText(p.sizeToFit)));
+                                         tr("Choose a vault of at least %1, or fewer folders (Back).").arg(Texts::bytes(p.sizeToFit)));
+                    m_grow->setText(tr("&Make it %1").arg(Texts::bytes(p.sizeToFit)));
+                    m_grow->setAccessibleName(tr("Make the vault %1").arg(Texts::bytes(p.sizeToFit)));
                     m_grow->setVisible(true);
                 }
                 m_preview = std::move(p);
@@ -960,7 +961,7 @@ private:
         m_status->setMessage(StatusLine::Kind::Info, where.medium.canSparse
                                                          ? tr("Making the vault…")
                                                          : tr("Writing all %1 of the vault to the drive…")
-                                                               .arg(bytesText(m_in.nameSize->size())));
+                                                               .arg(Texts::bytes(m_in.nameSize->size())));
         m_file = localPath(m_in.nameSize->file());
         m_generatedKey.clear();
         Helper1::CreateOptions options;
@@ -1030,7 +1031,7 @@ private:
             c = char(std::tolower(static_cast<unsigned char>(c)));
         if (uuid.empty()) {
             m_status->setMessage(StatusLine::Kind::Error,
-                                 tr("The vault was made, but its header cannot be read back: %1").arg(displayPath(m_file)));
+                                 tr("The vault was made, but its header cannot be read back: %1").arg(Texts::fromBytes(m_file)));
             return;
         }
         m_wizard->setCreated(QString::fromStdString(uuid));
@@ -1038,11 +1039,11 @@ private:
         try {
             remember(uuid);
             m_status->setMessage(StatusLine::Kind::Success,
-                                 tr("The vault “%1” is ready: %2.").arg(m_in.nameSize->name(), displayPath(m_file)));
+                                 tr("The vault “%1” is ready: %2.").arg(m_in.nameSize->name(), Texts::fromBytes(m_file)));
         } catch (const Error &e) {
             m_status->setMessage(StatusLine::Kind::Warning,
                                  tr("The vault is ready (%1), but Coffer could not remember it: %2")
-                                     .arg(displayPath(m_file), QString::fromStdString(e.message())));
+                                     .arg(Texts::fromBytes(m_file), QString::fromStdString(e.message())));
         }
         saveHeader(uuid);
     }
@@ -1106,7 +1107,7 @@ private:
         else
             m_header->setMessage(StatusLine::Kind::Info,
                                  tr("A copy of the vault's header is kept at %1. If the header on the drive is "
-                                    "ever damaged, it saves the vault.").arg(displayPath(out)));
+                                    "ever damaged, it saves the vault.").arg(Texts::fromBytes(out)));
         m_progress->setVisible(false);
         m_backUpNow->setVisible(true);
         m_done = true;
@@ -1164,7 +1165,7 @@ CreateWizard::CreateWizard(Client::HelperClient *helper, Config::Registry *regis
     auto *summary = new SummaryStep([=] {
         QStringList lines;
         lines << tr("Vault: “%1”, %2 (holds about %3)")
-                     .arg(nameSize->name(), bytesText(nameSize->size()), bytesText(Create::usableBytes(nameSize->size())));
+                     .arg(nameSize->name(), Texts::bytes(nameSize->size()), Texts::bytes(Create::usableBytes(nameSize->size())));
         lines << tr("File: %1").arg(nameSize->file());
         lines << (keyFile->usesKeyFile() ? (keyFile->chooser()->makesNewFile()
                                                 ? tr("Opens with: the passphrase, or a new key file saved as %1")
@@ -1173,7 +1174,7 @@ CreateWizard::CreateWizard(Client::HelperClient *helper, Config::Registry *regis
                                          : tr("Opens with: the passphrase"));
         QStringList names;
         for (const std::string &s : folders->sources())
-            names << displayPath(s);
+            names << Texts::fromBytes(s);
         lines << tr("Backs up: %1").arg(names.join(QStringLiteral(", ")));
         if (!folders->excludes().empty()) {
             QStringList patterns;
@@ -1183,7 +1184,7 @@ CreateWizard::CreateWizard(Client::HelperClient *helper, Config::Registry *regis
         }
         lines << (mode->mode() == Sync::Mode::Mirror ? tr("Keeps: a mirror") : tr("Keeps: snapshots"));
         if (preview->preview())
-            lines << tr("First backup: %1 to copy").arg(bytesText(preview->preview()->dryRun.plan.bytesToWrite));
+            lines << tr("First backup: %1 to copy").arg(Texts::bytes(preview->preview()->dryRun.plan.bytesToWrite));
         const Config::Trigger t = trigger->trigger();
         lines << (t == Config::Trigger::Ask      ? tr("When plugged in: ask")
                   : t == Config::Trigger::Backup ? tr("When plugged in: back up at once")

@@ -8,6 +8,7 @@
 #include "keys/placement.h"
 #include "keys/recovery.h"
 #include "passphrasefields.h"
+#include "texts.h"
 #include "uihelpers.h"
 
 #include <QDateTime>
@@ -327,7 +328,7 @@ void KeyManagerDialog::addKeyFile()
         }
         m_status->setMessage(StatusLine::Kind::Success,
                              tr("“%1” now opens with the key file %2 too. Keep it off the drive.")
-                                 .arg(m_name, displayPath(path)));
+                                 .arg(m_name, Texts::fromBytes(path)));
     });
 }
 

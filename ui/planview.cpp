@@ -1,5 +1,6 @@
 #include "planview.h"
 
+#include "texts.h"
 #include "uihelpers.h"
 
 #include <QHeaderView>
@@ -67,7 +68,7 @@ void PlanView::setPlan(const Sync::Result &dryRun, uint64_t needed, uint64_t roo
     const uint64_t changes = plan.added + plan.updated + plan.metadataOnly;
     QString summary = changes == 0 && plan.deleted == 0
         ? tr("Nothing to copy: the vault already holds all of it.")
-        : tr("Items to copy: %1, %2 in all.").arg(changes).arg(bytesText(plan.bytesToWrite));
+        : tr("Items to copy: %1, %2 in all.").arg(changes).arg(Texts::bytes(plan.bytesToWrite));
     if (plan.deleted)
         summary += QLatin1Char(' ') + tr("Items to remove from the vault: %1.").arg(plan.deleted);
     if (plan.unchanged)
@@ -77,19 +78,19 @@ void PlanView::setPlan(const Sync::Result &dryRun, uint64_t needed, uint64_t roo
 
     if (fits)
         m_verdict->setMessage(StatusLine::Kind::Success, tr("It fits: it takes about %1 of the %2 the vault has for it.")
-                                                             .arg(bytesText(needed), bytesText(room)));
+                                                             .arg(Texts::bytes(needed), Texts::bytes(room)));
     else
         m_verdict->setMessage(StatusLine::Kind::Error,
                               tr("It does not fit: it takes about %1, and the vault has %2 for it.")
-                                  .arg(bytesText(needed), bytesText(room)));
+                                  .arg(Texts::bytes(needed), Texts::bytes(room)));
 
     m_items->clear();
     QList<QTreeWidgetItem *> rows;
     for (size_t i = 0; i < plan.items.size() && i < maxShownItems; ++i) {
         const Sync::PlanItem &item = plan.items[i];
         const bool file = item.type == 'f' && item.action != Sync::PlanAction::Metadata;
-        rows << new QTreeWidgetItem({actionText(item.action), displayPath(item.path),
-                                     file ? bytesText(item.bytes) : QString()});
+        rows << new QTreeWidgetItem({actionText(item.action), Texts::fromBytes(item.path),
+                                     file ? Texts::bytes(item.bytes) : QString()});
     }
     m_items->addTopLevelItems(rows);
     m_items->resizeColumnToContents(0);
@@ -97,7 +98,7 @@ void PlanView::setPlan(const Sync::Result &dryRun, uint64_t needed, uint64_t roo
 
     QStringList problems;
     for (const Sync::Warning &w : dryRun.warnings)
-        problems << (w.path.empty() ? QString() : displayPath(w.path) + QStringLiteral(": ")) + displayPath(w.message);
+        problems << (w.path.empty() ? QString() : Texts::fromBytes(w.path) + QStringLiteral(": ")) + Texts::fromBytes(w.message);
     if (dryRun.warningsDropped)
         problems << tr("and %n more.", nullptr, int(dryRun.warningsDropped));
     if (problems.isEmpty())

@@ -4,6 +4,7 @@
 #include "client/vaulthandle.h"
 #include "config/registry.h"
 #include "paths.h"
+#include "texts.h"
 #include "uihelpers.h"
 
 #include <QCheckBox>
@@ -111,11 +112,11 @@ RestoreBrowser::RestoreBrowser(Client::VaultHandle *vault, const Config::Registr
             m_liveFolders = entry->sources;
             m_excludes = entry->excludes;
             if (m_vaultName.isEmpty())
-                m_vaultName = displayPath(entry->name);
+                m_vaultName = Texts::fromBytes(entry->name);
         }
     }
     if (m_vaultName.isEmpty())
-        m_vaultName = displayPath(lastComponent(vault->file()));
+        m_vaultName = Texts::fromBytes(lastComponent(vault->file()));
     setWindowTitle(tr("Restore from “%1”").arg(m_vaultName));
 
     m_tree->setColumnCount(4);
@@ -272,12 +273,12 @@ void RestoreBrowser::fillTree(const Restore::Tree &tree)
     for (const Restore::Entry &e : tree.entries) {
         while (!parents.empty() && e.path.compare(0, parents.back().first.size() + 1, parents.back().first + "/") != 0)
             parents.pop_back();
-        const QString name = displayPath(lastComponent(e.path));
+        const QString name = Texts::fromBytes(lastComponent(e.path));
         auto *item = parents.empty() ? new QTreeWidgetItem(m_tree) : new QTreeWidgetItem(parents.back().second);
         item->setText(NameColumn, name);
         item->setIcon(NameColumn, e.type == 'd' ? folderIcon : e.type == 'l' ? linkIcon : fileIcon);
         if (e.type == 'f')
-            item->setText(SizeColumn, bytesText(e.size));
+            item->setText(SizeColumn, Texts::bytes(e.size));
         item->setText(ModifiedColumn, QLocale().toString(QDateTime::fromMSecsSinceEpoch(e.mtimeNs / 1000000), QLocale::ShortFormat));
         item->setText(ChangeColumn, changeText(e.change));
         item->setData(NameColumn, PathRole, QByteArray::fromStdString(e.path));
@@ -308,7 +309,7 @@ void RestoreBrowser::fillTree(const Restore::Tree &tree)
         : tr("Compared with your folders now: %1 changed, %2 deleted and %3 added since this backup; %4 unchanged.")
               .arg(tree.changed).arg(tree.deleted).arg(tree.added).arg(tree.unchanged);
     if (!tree.problems.empty())
-        counts += QLatin1Char(' ') + tr("Some folders could not be read: %1").arg(displayPath(tree.problems.front()));
+        counts += QLatin1Char(' ') + tr("Some folders could not be read: %1").arg(Texts::fromBytes(tree.problems.front()));
     m_counts->setText(counts);
     m_counts->setAccessibleName(counts);
     applyFilter();
@@ -366,7 +367,7 @@ void RestoreBrowser::restoreNext()
         finishRestore(tr("Restored %1 to %2 (items: %3, %4).")
                           .arg(m_job->restored.join(QStringLiteral(", ")), m_target->text())
                           .arg(m_job->entries)
-                          .arg(bytesText(m_job->bytes)),
+                          .arg(Texts::bytes(m_job->bytes)),
                       true);
         return;
     }
@@ -378,9 +379,9 @@ void RestoreBrowser::restoreNext()
         return;
     }
     // Never over something of the person's without asking.
-    auto *ask = new QMessageBox(QMessageBox::Question, tr("Replace %1?").arg(displayPath(request.targetName)),
+    auto *ask = new QMessageBox(QMessageBox::Question, tr("Replace %1?").arg(Texts::fromBytes(request.targetName)),
                                 tr("%1 already holds “%2”. Replace it with the copy from the backup, or keep both?")
-                                    .arg(m_target->text(), displayPath(request.targetName)),
+                                    .arg(m_target->text(), Texts::fromBytes(request.targetName)),
                                 QMessageBox::NoButton, this);
     ask->setObjectName(QStringLiteral("conflict"));
     QPushButton *replace = ask->addButton(tr("&Replace"), QMessageBox::DestructiveRole);
@@ -417,7 +418,7 @@ void RestoreBrowser::runRestore(const Restore::RestoreRequest &request)
     m_progress->setVisible(true);
     m_cancel->setVisible(true);
     m_cancel->setFocus();
-    m_status->setMessage(StatusLine::Kind::Info, tr("Restoring %1…").arg(displayPath(request.item)));
+    m_status->setMessage(StatusLine::Kind::Info, tr("Restoring %1…").arg(Texts::fromBytes(request.item)));
     const auto cancel = m_job->cancel;
     QPointer<RestoreBrowser> self(this);
     // Progress comes from the worker thread; it is shown on the GUI thread, if the window is still there.
@@ -430,7 +431,7 @@ void RestoreBrowser::runRestore(const Restore::RestoreRequest &request)
                                            (p.bytesTotal ? total : std::max<uint64_t>(p.filesTotal, 1))));
             if (!p.currentItem.empty())
                 self->m_progress->setFormat(
-                    self->fontMetrics().elidedText(displayPath(p.currentItem), Qt::ElideMiddle, self->m_progress->width() - 20));
+                    self->fontMetrics().elidedText(Texts::fromBytes(p.currentItem), Qt::ElideMiddle, self->m_progress->width() - 20));
         }, Qt::QueuedConnection);
     };
     runInBackground<Restore::RestoreResult>(
@@ -438,7 +439,7 @@ void RestoreBrowser::runRestore(const Restore::RestoreRequest &request)
         [this](Restore::RestoreResult r) {
             m_job->entries += r.entries;
             m_job->bytes += r.bytes;
-            m_job->restored << displayPath(lastComponent(r.restored));
+            m_job->restored << Texts::fromBytes(lastComponent(r.restored));
             restoreNext();
         },
         [this](const Error &e) {

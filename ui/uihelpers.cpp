@@ -1,24 +1,11 @@
 #include "uihelpers.h"
 
-#include "bytes.h"
-#include "media/medium.h"
-
 #include <QFile>
 #include <QHBoxLayout>
 #include <QPushButton>
 #include <QStyle>
 
 namespace Coffer::Ui {
-
-QString bytesText(uint64_t bytes)
-{
-    return QString::fromStdString(formatBytes(bytes));
-}
-
-QString displayPath(const std::string &bytes)
-{
-    return Media::displayText(bytes, 4096);
-}
 
 std::string localPath(const QString &path)
 {

@@ -1,8 +1,8 @@
 #pragma once
 
-// Small things every Coffer window does the same way: byte counts and errors as text, controls
-// that carry an accessible name, labels that carry a mnemonic for the control they name, and a
-// line of status (information, warning, error) under a form.
+// Small things every Coffer window does the same way (texts.h has the shared words: byte counts,
+// names in bytes): controls that carry an accessible name, labels that carry a mnemonic for the
+// control they name, and a line of status (information, warning, error) under a form.
 
 #include "error.h"
 
@@ -16,12 +16,6 @@ class QAbstractButton;
 class QPushButton;
 
 namespace Coffer::Ui {
-
-// "1.5 MiB" (core/bytes.h).
-QString bytesText(uint64_t bytes);
-
-// A path or name that is bytes, for showing (invalid UTF-8 and control characters replaced).
-QString displayPath(const std::string &bytes);
 
 // The path of a file the person named in a field, as bytes for core/.
 std::string localPath(const QString &path);

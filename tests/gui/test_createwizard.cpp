@@ -17,6 +17,7 @@
 #include "media/mediamonitor.h"
 #include "passphrasefields.h"
 #include "planview.h"
+#include "texts.h"
 #include "uihelpers.h"
 
 #include <QCheckBox>
@@ -581,7 +582,7 @@ private Q_SLOTS:
         const uint64_t fit = Create::sizeFor(Create::spaceNeeded(Create::preview(
             {localPath(m_home + QStringLiteral("/.ssh")), localPath(m_home + QStringLiteral("/.gnupg")),
              localPath(m_home + QStringLiteral("/Documents"))}, Sync::Mode::Mirror, {}, 32 * MiB).dryRun.plan));
-        QCOMPARE(grow->text(), QStringLiteral("&Make it %1").arg(Ui::bytesText(fit)));
+        QCOMPARE(grow->text(), QStringLiteral("&Make it %1").arg(Ui::Texts::bytes(fit)));
         COFFER_CHECK_KEYBOARD_AND_NAMES(m_wizard);
         screenshot(m_wizard, QStringLiteral("create-preview-does-not-fit"));
         mnemonic('m');
