@@ -218,7 +218,7 @@ QString RestoreBrowser::defaultTarget() const
         : m_backups[size_t(i)].mirror ? tr("last backup")
                                       : QString::fromStdString(m_backups[size_t(i)].name);
     // A new folder of its own, named after the vault and the backup: nothing of the person's is in it.
-    QString base = QDir::homePath() + QLatin1Char('/') + tr("Restored from %1 %2").arg(m_vaultName, backup);
+    QString base = QDir::homePath() + QLatin1Char('/') + tr("Restored from %1, %2").arg(m_vaultName, backup);
     base.replace(u':', u'.');
     QString candidate = base;
     for (int n = 2; QFileInfo::exists(candidate); ++n)

@@ -12,6 +12,9 @@
 #include "keymanagerdialog.h"
 #include "restorebrowser.h"
 
+#include <QMenu>
+#include <QMenuBar>
+
 using namespace Coffer;
 using namespace Coffer::Test;
 
@@ -93,6 +96,26 @@ private Q_SLOTS:
         press(Qt::Key_K);
         QTest::qWait(100);
         QCOMPARE(m_window->findChildren<Ui::KeyManagerDialog *>().size(), 1);
+    }
+    void theVaultMenuNamesThemWithTheirKeys()
+    {
+        QMenu *vaultMenu = nullptr;
+        for (QAction *a : m_window->menuBar()->actions()) {
+            if (a->menu() && a->text() == QStringLiteral("&Vault"))
+                vaultMenu = a->menu();
+        }
+        QVERIFY(vaultMenu);
+        QMap<QString, QString> shortcuts;
+        for (QAction *a : vaultMenu->actions())
+            shortcuts.insert(a->text(), a->shortcut().toString());
+        QCOMPARE(shortcuts.value(QStringLiteral("&Restore…")), QStringLiteral("Ctrl+R"));
+        QCOMPARE(shortcuts.value(QStringLiteral("&Keys…")), QStringLiteral("Ctrl+K"));
+        vaultMenu->popup(m_window->mapToGlobal(QPoint(40, 30)));
+        QVERIFY(QTest::qWaitForWindowExposed(vaultMenu));
+        QTest::qWait(100);
+        QDir().mkpath(screenshotDir());
+        QVERIFY(vaultMenu->grab().save(screenshotDir() + QStringLiteral("/main-window-vault-menu.png")));
+        vaultMenu->hide();
     }
 };
 

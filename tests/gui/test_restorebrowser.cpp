@@ -188,7 +188,7 @@ private Q_SLOTS:
         QCOMPARE(findItem(tree, QStringLiteral(".ssh/known_hosts"))->data(0, Qt::AccessibleTextRole).toString(),
                  QStringLiteral("known_hosts, Changed since"));
         QCOMPARE(findItem(tree, QStringLiteral(".ssh/id_ed25519"))->text(1), QStringLiteral("35 B"));
-        QVERIFY(child<QLineEdit>("target")->text().endsWith(QStringLiteral("/Restored from keys ") + m_snapshot));
+        QVERIFY(child<QLineEdit>("target")->text().endsWith(QStringLiteral("/Restored from keys, ") + m_snapshot));
         COFFER_CHECK_KEYBOARD_AND_NAMES(m_browser);
         screenshot(m_browser, QStringLiteral("restore-01-compare"));
 
