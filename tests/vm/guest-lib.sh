@@ -191,6 +191,16 @@ vm_as() {
         setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
 }
 
+# vm_stop PID: ends what a background `vm_as USER CMD... &` runs and waits for it. PID ($!) is
+# the subshell running vm_as; CMD is its child, which a plain `kill PID` leaves running.
+vm_stop() {
+    local pid=$1 child
+    for child in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do
+        kill "$child" 2>/dev/null || true
+    done
+    wait "$pid" 2>/dev/null || true
+}
+
 # Installs the build tree into the guest's /usr as a package would (vm-run staged it in
 # /vmshare/install.tar), plus polkit rules for the test users. Call it before starting the
 # daemons, or they are told to reload.

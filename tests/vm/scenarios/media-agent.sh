@@ -61,7 +61,13 @@ cryptsetup luksFormat -q --type luks2 --pbkdf pbkdf2 --pbkdf-force-iterations 10
     --label coffer:stranger --subsystem coffer hdr
 head -c 2M hdr >"$MP/$EVIL"
 
-vm_step "register it; cofferctl media lists both vaults, names fit to print"
+vm_step "an unknown stick: cofferctl media lists its two vaults, neither registered"
+vm_as alice cofferctl media >unknown.txt
+cat unknown.txt
+grep -q 'vault keys.coffer "keys" (LUKS2, Coffer.s): not registered' unknown.txt || vm_fail "the vault on the unknown stick is not listed"
+[ "$(grep -c ': not registered' unknown.txt)" = 2 ] || vm_fail "not both vaults of the unknown stick are listed"
+
+vm_step "register one; cofferctl media lists both vaults, names fit to print"
 vm_as alice cofferctl register "$MP/keys.coffer" --source $A/data --trigger backup --keyfile $A/key | tee reg.out
 grep -q '^Registered "keys"' reg.out || vm_fail "not registered"
 vm_as alice cofferctl media >media.txt
@@ -146,7 +152,7 @@ print("registry: the failed sync is recorded; the last success stays", v["last-s
 PY
 
 vm_step "plugged back in: the unlock runs e2fsck; every file of the last completed sync is intact"
-kill $AGENT
+vm_stop $AGENT
 vm_event plug-4
 mount_stick
 vault=$(vm_as alice cofferctl unlock "$MP/keys.coffer" --keyfile $A/key)

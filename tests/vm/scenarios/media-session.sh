@@ -111,7 +111,7 @@ if grep -qE "$STICK_PATH|$BUSY_PATH|LockFailed" bob.sig; then dump; vm_fail "bob
 vm_wait_until 30 test "$(grep -c 'holding a delay lock' $LOG)" -ge 2 || { dump; vm_fail "no delay lock after the resume"; }
 
 vm_step "clean up"
-kill $HOLDER
+vm_stop $HOLDER
 vm_as alice cofferctl lock --all
 umount /media/alice/SESSION
 vm_assert_nothing_attached
