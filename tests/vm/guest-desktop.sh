@@ -9,8 +9,10 @@
 # notification seen); nothing relies on a bare sleep.
 
 VM_ARTIFACTS=${VM_ARTIFACTS:-/vmshare/artifacts}
-VM_DESKTOP_DISPLAY=:1
+VM_DESKTOP_DISPLAY=   # set by vm_desktop_start: the display Xvfb found free (":0" in the guest)
 VM_DESKTOP_SIZE=1280x800x24
+# The app vm_desktop_start_app starts (a benchmark on the host puts its build's path here).
+VM_DESKTOP_APP=(coffer)
 VM_DESKTOP_USER=
 VM_DESKTOP_BUS=
 VM_DESKTOP_RUNTIME=
@@ -22,14 +24,32 @@ mkdir -p "$VM_ARTIFACTS"
 
 # vm_desktop_as CMD...: CMD as the desktop's user, with its display and session bus.
 vm_desktop_as() {
-    vm_as "$VM_DESKTOP_USER" /usr/bin/env DISPLAY="$VM_DESKTOP_DISPLAY" \
-        DBUS_SESSION_BUS_ADDRESS="$VM_DESKTOP_BUS" XDG_RUNTIME_DIR="$VM_DESKTOP_RUNTIME" \
-        XDG_SESSION_TYPE=x11 QT_QPA_PLATFORM=xcb "$@"
+    vm_desktop_command
+    "${VM_DESKTOP_COMMAND[@]}" "$@"
+}
+
+# vm_desktop_command: VM_DESKTOP_COMMAND becomes vm_desktop_as's prefix (see vm_as_command).
+vm_desktop_command() {
+    vm_as_command "$VM_DESKTOP_USER"
+    VM_DESKTOP_COMMAND=("${VM_AS_COMMAND[@]}" /usr/bin/env DISPLAY="$VM_DESKTOP_DISPLAY"
+        DBUS_SESSION_BUS_ADDRESS="$VM_DESKTOP_BUS" XDG_RUNTIME_DIR="$VM_DESKTOP_RUNTIME"
+        XDG_SESSION_TYPE=x11 QT_QPA_PLATFORM=xcb)
+}
+
+# vm_desktop_spawn LOG CMD...: CMD in the background as vm_desktop_as runs it, stdout and stderr
+# into LOG; VM_DESKTOP_SPAWNED is its pid (vm_desktop_stop ends it).
+vm_desktop_spawn() {
+    local log=$1
+    shift
+    vm_desktop_command
+    "${VM_DESKTOP_COMMAND[@]}" "$@" >"$log" 2>&1 &
+    VM_DESKTOP_SPAWNED=$!
+    VM_DESKTOP_PIDS+=($!)
 }
 
 # vm_desktop_start USER: the desktop of USER (Xvfb, session bus, dunst, trayer), without the app.
 # Fails if a part does not come up within its timeout. Installs an EXIT hook that, when the
-# scenario fails, prints the app's stderr, dunst's log, the notifications seen and
+# scenario fails, prints the app's output, dunst's log, the notifications seen and
 # VM_DESKTOP_LOGS, and takes a last screenshot (failure.png).
 vm_desktop_start() {
     VM_DESKTOP_USER=$1
@@ -41,28 +61,30 @@ vm_desktop_start() {
     chown "$uid" "$VM_ARTIFACTS"
     trap 'vm_desktop_exit_hook $?' EXIT
 
-    vm_step "desktop of $1: Xvfb $VM_DESKTOP_DISPLAY, a session bus, dunst, trayer"
-    # -displayfd: Xvfb writes the display's number once it accepts clients.
+    vm_step "desktop of $1: Xvfb, a session bus, dunst, trayer"
+    # -displayfd: Xvfb takes the first free display and writes its number once it accepts clients.
     rm -f "$VM_DESKTOP_RUNTIME/xvfb-ready"
-    vm_desktop_as /bin/sh -c "exec Xvfb $VM_DESKTOP_DISPLAY -screen 0 $VM_DESKTOP_SIZE -nolisten tcp -displayfd 3 \
-        3>$VM_DESKTOP_RUNTIME/xvfb-ready" >"$VM_ARTIFACTS/xvfb.log" 2>&1 &
-    VM_DESKTOP_PIDS+=($!)
-    vm_wait_until 60 test -s "$VM_DESKTOP_RUNTIME/xvfb-ready" || vm_fail "Xvfb did not start"
+    vm_desktop_spawn "$VM_ARTIFACTS/xvfb.log" /bin/sh -c "exec Xvfb -screen 0 $VM_DESKTOP_SIZE -nolisten tcp \
+        -displayfd 3 3>$VM_DESKTOP_RUNTIME/xvfb-ready"
+    vm_wait_until 60 vm_desktop_xvfb_ready || vm_fail "Xvfb did not start"
+    VM_DESKTOP_DISPLAY=:$(<"$VM_DESKTOP_RUNTIME/xvfb-ready")
     # --fork returns once the bus accepts connections.
     vm_desktop_as dbus-daemon --session --fork --address="$VM_DESKTOP_BUS" \
         --print-pid=1 >"$VM_DESKTOP_RUNTIME/bus.pid" || vm_fail "the session bus did not start"
     VM_DESKTOP_PIDS+=("$(<"$VM_DESKTOP_RUNTIME/bus.pid")")
     # Every call to org.freedesktop.Notifications, for vm_desktop_wait_notification.
-    vm_desktop_as dbus-monitor "type='method_call',interface='org.freedesktop.Notifications'" \
-        "type='signal',interface='org.freedesktop.Notifications'" >"$VM_ARTIFACTS/notifications.log" 2>&1 &
-    VM_DESKTOP_PIDS+=($!)
-    vm_desktop_as dunst -config "$COFFER_SOURCE_DIR/tests/vm/dunstrc" >"$VM_ARTIFACTS/dunst.log" 2>&1 &
-    VM_DESKTOP_PIDS+=($!)
-    vm_desktop_as trayer --edge top --align right --widthtype request --height 28 --transparent false \
-        --tint 0x303030 --SetDockType true >"$VM_ARTIFACTS/trayer.log" 2>&1 &
-    VM_DESKTOP_PIDS+=($!)
+    vm_desktop_spawn "$VM_ARTIFACTS/notifications.log" dbus-monitor \
+        "type='method_call',interface='org.freedesktop.Notifications'" "type='signal',interface='org.freedesktop.Notifications'"
+    vm_desktop_spawn "$VM_ARTIFACTS/dunst.log" dunst -config "$COFFER_SOURCE_DIR/tests/vm/dunstrc"
+    vm_desktop_spawn "$VM_ARTIFACTS/trayer.log" trayer --edge top --align right --widthtype request --height 28 \
+        --transparent false --tint 0x303030 --SetDockType true
     vm_wait_until 60 vm_desktop_has_name org.freedesktop.Notifications || vm_fail "dunst did not take org.freedesktop.Notifications"
     vm_wait_until 60 vm_desktop_tray_width_over 0 || vm_fail "trayer's panel did not appear"
+}
+
+vm_desktop_xvfb_ready() {
+    local n
+    [ -s "$VM_DESKTOP_RUNTIME/xvfb-ready" ] && read -r n <"$VM_DESKTOP_RUNTIME/xvfb-ready" && [[ $n == [0-9]* ]]
 }
 
 # vm_desktop_has_name NAME: someone owns NAME on the desktop's session bus.
@@ -71,13 +93,12 @@ vm_desktop_has_name() {
         org.freedesktop.DBus NameHasOwner s "$1" 2>/dev/null) == *true* ]]
 }
 
-# vm_desktop_start_app [ARGS...]: `coffer --minimized ARGS` as the desktop's user (stderr into
-# $VM_ARTIFACTS/coffer.stderr); returns once it owns org.coffer.Coffer on the session bus and its
+# vm_desktop_start_app [ARGS...]: `coffer --minimized ARGS` as the desktop's user (its output
+# into $VM_ARTIFACTS/coffer.log); returns once it owns org.coffer.Coffer on the session bus and its
 # tray icon is docked in trayer.
 vm_desktop_start_app() {
-    vm_desktop_as coffer --minimized "$@" >"$VM_ARTIFACTS/coffer.stdout" 2>"$VM_ARTIFACTS/coffer.stderr" &
-    VM_DESKTOP_APP_PID=$!
-    VM_DESKTOP_PIDS+=($!)
+    vm_desktop_spawn "$VM_ARTIFACTS/coffer.log" "${VM_DESKTOP_APP[@]}" --minimized "$@"
+    VM_DESKTOP_APP_PID=$VM_DESKTOP_SPAWNED
     vm_wait_until 60 vm_desktop_has_name org.coffer.Coffer || vm_fail "coffer did not start"
     vm_wait_until 60 vm_desktop_tray_width_over 16 || vm_fail "coffer's tray icon did not dock in trayer"
 }
@@ -156,7 +177,7 @@ vm_desktop_dump() {
     local f
     echo "---- visible windows"
     vm_desktop_windows
-    for f in "$VM_ARTIFACTS/coffer.stderr" "$VM_ARTIFACTS/dunst.log" "$VM_ARTIFACTS/notifications.log" "${VM_DESKTOP_LOGS[@]}"; do
+    for f in "$VM_ARTIFACTS/coffer.log" "$VM_ARTIFACTS/dunst.log" "$VM_ARTIFACTS/notifications.log" "${VM_DESKTOP_LOGS[@]}"; do
         [ -e "$f" ] || continue
         echo "---- $f"
         tail -n 80 "$f"
