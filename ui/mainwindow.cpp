@@ -163,6 +163,10 @@ MainWindow::MainWindow(VaultModel *model, VaultController *controller, PlugFlow 
         const std::optional<VaultRow> row = m_model->row(id);
         say(tr("“%1” is locked. Safe to unplug %2.").arg(row ? row->name() : id, drive));
     });
+    connect(controller, &VaultController::autoLocked, this, [this](const QString &id, const QString &why) {
+        const std::optional<VaultRow> row = m_model->row(id);
+        say(tr("“%1” was locked: %2.").arg(row ? row->name() : id, why));
+    });
     connect(controller, &VaultController::lockBusy, this, [this](const QString &id, const QString &message) {
         Dialogs::openBusyLock(context(), id, message, this);
     });
