@@ -118,6 +118,25 @@ vm_desktop_screenshot() {
     echo "screenshot: $1.png"
 }
 
+# vm_desktop_tray_look: a fingerprint of what the tray shows now (its panel's pixels), for
+# vm_desktop_wait_tray_change.
+vm_desktop_tray_look() {
+    local g sum
+    g=$(vm_desktop_as xdotool search --onlyvisible --class '^trayer$' getwindowgeometry %@ 2>/dev/null) || return 1
+    [[ $g =~ Position:\ ([0-9]+),([0-9]+).*Geometry:\ ([0-9]+)x([0-9]+) ]] || return 1
+    sum=$(import -display "$VM_DESKTOP_DISPLAY" -window root \
+        -crop "${BASH_REMATCH[3]}x${BASH_REMATCH[4]}+${BASH_REMATCH[1]}+${BASH_REMATCH[2]}" rgb:- | md5sum) || return 1
+    echo "${sum%% *}"
+}
+
+vm_desktop_tray_looks_other_than() { local now; now=$(vm_desktop_tray_look) && [ "$now" != "$1" ]; }
+
+# vm_desktop_wait_tray_change LOOK [SECONDS]: waits until the tray no longer shows LOOK (from
+# vm_desktop_tray_look before the event): the app has heard of a change and drawn its new state.
+vm_desktop_wait_tray_change() {
+    vm_wait_until "${2:-30}" vm_desktop_tray_looks_other_than "$1" || vm_fail "the tray did not change in ${2:-30}s"
+}
+
 # vm_desktop_wait_window REGEX [SECONDS]: waits until a visible window's title matches REGEX;
 # prints its X id.
 vm_desktop_wait_window() {
