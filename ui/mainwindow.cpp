@@ -113,7 +113,8 @@ MainWindow::MainWindow(VaultModel *model, VaultController *controller, PlugFlow 
     m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_view->setContextMenuPolicy(Qt::CustomContextMenu);
     m_view->header()->setStretchLastSection(true);
-    m_view->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // ResizeToContents only once shown (showEvent): a hidden window that measures its columns
+    // loads the fonts, a megabyte and more of idle memory for an app that lives in the tray.
     connect(m_view, &QTreeView::customContextMenuRequested, this, &MainWindow::showVaultMenu);
     connect(m_view, &QTreeView::activated, this, &MainWindow::activate);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &MainWindow::updateActions);
@@ -163,6 +164,10 @@ MainWindow::MainWindow(VaultModel *model, VaultController *controller, PlugFlow 
     connect(controller, &VaultController::safeToUnplug, this, [this](const QString &id, const QString &drive) {
         const std::optional<VaultRow> row = m_model->row(id);
         say(tr("“%1” is locked. Safe to unplug %2.").arg(row ? row->name() : id, drive));
+    });
+    connect(controller, &VaultController::autoLocked, this, [this](const QString &id, const QString &why) {
+        const std::optional<VaultRow> row = m_model->row(id);
+        say(tr("“%1” was locked: %2.").arg(row ? row->name() : id, why));
     });
     connect(controller, &VaultController::lockBusy, this, [this](const QString &id, const QString &message) {
         Dialogs::openBusyLock(context(), id, message, this);
@@ -251,6 +256,12 @@ void MainWindow::say(const QString &text, bool problem)
     m_banner->setStyleSheet(problem ? QStringLiteral("background: #fbe3e4; color: #7a1016; border-radius: 4px;")
                                     : QStringLiteral("background: #e3f4e8; color: #0f5223; border-radius: 4px;"));
     m_banner->show();
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    m_view->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    QMainWindow::showEvent(event);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

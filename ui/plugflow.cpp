@@ -210,6 +210,9 @@ void PlugFlow::onAction(uint handle, const QString &key)
         return;
     const Question question = *it;
     m_questions.erase(it);
+    // Answered: it goes (the spec asks servers to close it; dunst's `dunstctl action` and some
+    // others leave it on screen, where it would ask again).
+    m_notifications->close(handle);
     if (!question.id.isEmpty()) {
         const PlugAnswer a = key == UnlockKey ? PlugAnswer::UnlockOnly
                              : key == NotNowKey ? PlugAnswer::NotNow

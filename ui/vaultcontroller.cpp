@@ -386,9 +386,11 @@ void VaultController::autoLock(const QString &vaultId, const QString &why)
         return;
     }
     const QString name = row->name();
-    lockThen(id, false, false, [this, name, why](const std::optional<Error> &error) {
+    lockThen(id, false, false, [this, id, name, why](const std::optional<Error> &error) {
         if (error)
             notify(tr("“%1” could not be locked (%2)").arg(name, why), message(*error), true);
+        else
+            Q_EMIT autoLocked(id, why);
     });
 }
 

@@ -75,6 +75,8 @@ Q_SIGNALS:
     // it is written out.
     void safeToUnplug(const QString &id, const QString &drive);
     void locked(const QString &id);
+    // Locked by itself (autoLock()): why says what triggered it ("the screen was locked").
+    void autoLocked(const QString &id, const QString &why);
 
 private:
     void obtainSecret(const QString &id, Client::VaultHandle *vault);

@@ -102,9 +102,13 @@ private Q_SLOTS:
         QVERIFY(f->openInHelper(f->vaultFile("keys")));
         QVERIFY(f->openInHelper(f->vaultFile("docs"), QStringLiteral("docs")));
         QSignalSpy locked(m_screen.get(), &ScreenLockMonitor::locked);
+        QSignalSpy autoLocked(f->controller.get(), &Ui::VaultController::autoLocked);
         lockScreen(true);
         QVERIFY(locked.wait(waitMs));
         QTRY_VERIFY_WITH_TIMEOUT(!isOpen(1), waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(autoLocked.count(), 1, waitMs); // said why, for the main window
+        QCOMPARE(autoLocked.at(0).at(0).toString(), fakeVaultId(1));
+        QCOMPARE(autoLocked.at(0).at(1).toString(), QStringLiteral("the screen was locked"));
         QTest::qWait(100);
         QVERIFY(isOpen(2)); // its own policy keeps it open
         lockScreen(false);

@@ -152,6 +152,7 @@ private Q_SLOTS:
 
         click(QStringLiteral("default"));
         QVERIFY(waitForCall(QStringLiteral("Sync")));
+        QTRY_COMPARE_WITH_TIMEOUT(closeCalls(), 1, waitMs); // answered: the question goes
         QCOMPARE(f->fake->manager->secrets.last().bytes, key);
         QVERIFY(f->controller->progressWindow(fakeVaultId(1)));
         Sync::Result result;

@@ -184,11 +184,17 @@ vm_add_test_users() {
 
 # vm_as USER CMD...: run CMD as USER with a clean environment and USER's groups.
 vm_as() {
-    local user=$1
+    vm_as_command "$1"
     shift
-    env -i HOME="/home/$user" USER="$user" LOGNAME="$user" LANG=C.UTF-8 \
-        PATH=/usr/local/bin:/usr/bin:/bin \
-        setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
+    "${VM_AS_COMMAND[@]}" "$@"
+}
+
+# vm_as_command USER: VM_AS_COMMAND becomes vm_as's prefix for USER, for a program started in the
+# background whose pid ($!) must be its own ("${VM_AS_COMMAND[@]}" CMD &: every part execs the next).
+vm_as_command() {
+    VM_AS_COMMAND=(env -i HOME="/home/$1" USER="$1" LOGNAME="$1" LANG=C.UTF-8
+        PATH=/usr/local/bin:/usr/bin:/bin
+        setpriv --reuid="$1" --regid="$1" --init-groups --)
 }
 
 # vm_stop PID: ends what a background `vm_as USER CMD... &` runs and waits for it. PID ($!) is
