@@ -187,7 +187,7 @@ struct TruncateGuard
     ~TruncateGuard()
     {
         if (armed)
-            (void)::ftruncate(fd, 0);
+            (void)!::ftruncate(fd, 0);
     }
 };
 
@@ -747,7 +747,7 @@ void grow(int backingFd, uint64_t newSize, const SecretBuffer &secret, const Ope
     TruncateGuard shrinkBack{backingFd};
     auto truncateBack = [&] {
         if (shrinkBack.armed)
-            (void)::ftruncate(backingFd, off_t(oldSize));
+            (void)!::ftruncate(backingFd, off_t(oldSize));
         shrinkBack.armed = false;
     };
     if (open) {
