@@ -177,6 +177,19 @@ vm_as() {
 vm_install_coffer() {
     [ -s /vmshare/install.tar ] || vm_fail "nothing staged in /vmshare/install.tar: is $COFFER_BUILD_DIR built?"
     tar -xf /vmshare/install.tar -C / --no-overwrite-dir
+    vm_install_test_polkit_rules
+    # Daemons already running are told to reload (their sockets exist only while they run).
+    if [ -S /run/dbus/system_bus_socket ]; then
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
+    fi
+    if [ -S /run/udev/control ]; then
+        udevadm control --reload
+    fi
+}
+
+# The polkit rules for the test users: alice may act on her own vaults, mallory on nothing
+# (polkitd reads rules.d as it changes).
+vm_install_test_polkit_rules() {
     mkdir -p "$(dirname "$TEST_POLKIT_RULES")"
     cat >"$TEST_POLKIT_RULES" <<'RULES'
 // Test users: alice may act on her own vaults, mallory on nothing.
@@ -188,11 +201,4 @@ polkit.addRule(function(action, subject) {
     return polkit.Result.NO;
 });
 RULES
-    # Daemons already running are told to reload (their sockets exist only while they run).
-    if [ -S /run/dbus/system_bus_socket ]; then
-        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
-    fi
-    if [ -S /run/udev/control ]; then
-        udevadm control --reload
-    fi
 }
