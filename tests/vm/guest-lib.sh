@@ -176,7 +176,9 @@ vm_as() {
 # daemons, or they are told to reload.
 vm_install_coffer() {
     [ -s /vmshare/install.tar ] || vm_fail "nothing staged in /vmshare/install.tar: is $COFFER_BUILD_DIR built?"
-    tar -xf /vmshare/install.tar -C / --no-overwrite-dir
+    # Units and rules go to /lib here (pkg-config's answer on Debian 12), which is a symlink to
+    # usr/lib: tar must follow it as dpkg does, not replace it with a directory.
+    tar -xf /vmshare/install.tar -C / --no-overwrite-dir --keep-directory-symlink
     vm_install_test_polkit_rules
     # Daemons already running are told to reload (their sockets exist only while they run).
     if [ -S /run/dbus/system_bus_socket ]; then
