@@ -2,24 +2,35 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 namespace Coffer {
 
+namespace {
+const ErrorKind &kindOf(ErrorCode code)
+{
+    const size_t i = size_t(code);
+    return i < std::size(errorKinds) ? errorKinds[i] : errorKinds[size_t(ErrorCode::Failed)];
+}
+} // namespace
+
 std::string_view errorCodeName(ErrorCode code)
 {
-    switch (code) {
-    case ErrorCode::NotAuthorized: return "NotAuthorized";
-    case ErrorCode::BadPassphrase: return "BadPassphrase";
-    case ErrorCode::Busy: return "Busy";
-    case ErrorCode::NoSpace: return "NoSpace";
-    case ErrorCode::InvalidArgument: return "InvalidArgument";
-    case ErrorCode::NotSupported: return "NotSupported";
-    case ErrorCode::NotFound: return "NotFound";
-    case ErrorCode::Cancelled: return "Cancelled";
-    case ErrorCode::MediumGone: return "MediumGone";
-    case ErrorCode::Failed: return "Failed";
+    return kindOf(code).name;
+}
+
+std::optional<ErrorCode> errorCodeFromName(std::string_view name)
+{
+    for (const ErrorKind &kind : errorKinds) {
+        if (kind.name == name)
+            return kind.code;
     }
-    return "Failed";
+    return std::nullopt;
+}
+
+int exitCodeFor(ErrorCode code)
+{
+    return kindOf(code).exitCode;
 }
 
 ErrorCode errorCodeForErrno(int err)

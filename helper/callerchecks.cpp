@@ -2,20 +2,17 @@
 
 #include "block/vault.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <poll.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 namespace Coffer::Helper {
 
 namespace {
-
-constexpr long ExfatSuperMagic = 0x2011BAB0;
 
 Error invalid(std::string message)
 {
@@ -37,10 +34,11 @@ const char *typeName(mode_t mode)
 
 bool onFatLike(int fd)
 {
-    struct statfs sfs {};
-    if (fstatfs(fd, &sfs) != 0)
+    try {
+        return Vault::mediumInfo(fd).ownersFromMount;
+    } catch (const Error &) {
         return false;
-    return sfs.f_type == MSDOS_SUPER_MAGIC || sfs.f_type == long(ExfatSuperMagic);
+    }
 }
 
 struct stat statFd(int fd, const char *what)
@@ -72,6 +70,19 @@ int fdOf(const QDBusUnixFileDescriptor &fd, const char *what)
         throw invalid(std::string("The ") + what
                       + " is not a valid file descriptor (bad index in the message?).");
     return fd.fileDescriptor();
+}
+
+QDBusUnixFileDescriptor fdArgument(const QDBusMessage &message, int index)
+{
+    return message.arguments().value(index).value<QDBusUnixFileDescriptor>();
+}
+
+UniqueFd keepFd(int fd)
+{
+    UniqueFd copy(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    if (!copy)
+        throw Error::fromErrno(ErrorCode::Failed, errno, "Cannot keep the file descriptor");
+    return copy;
 }
 
 BackingFile checkBackingFd(int fd, uid_t caller, BackingUse use)
@@ -153,24 +164,20 @@ SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs)
     const int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
         throw Error::fromErrno(ErrorCode::InvalidArgument, errno, "Cannot read the secret");
-    SecretBuffer buffer(maxSize);
-    size_t done = 0;
+    // The buffer grows as the secret arrives (a passphrase takes one page), to maxSize + 1 bytes
+    // at most: a secret that fills that is too long.
+    SecretBuffer buffer;
+    buffer.reserve(std::min<size_t>(4096, maxSize + 1));
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
     for (;;) {
-        const ssize_t n = read(fd, buffer.data() + done, buffer.size() - done);
+        if (buffer.size() == buffer.capacity())
+            buffer.reserve(std::min(buffer.capacity() * 4, maxSize + 1));
+        const size_t room = std::min(buffer.capacity(), maxSize + 1) - buffer.size();
+        const ssize_t n = read(fd, buffer.data() + buffer.size(), room);
         if (n > 0) {
-            done += size_t(n);
-            if (done == buffer.size()) {
-                // Full: it is too long unless the writer is done exactly here.
-                char extra;
-                const ssize_t more = read(fd, &extra, 1);
-                if (more == 0)
-                    break;
-                if (more > 0 || (errno != EAGAIN && errno != EINTR))
-                    throw invalid("The secret is longer than " + std::to_string(maxSize) + " bytes.");
-                // Nothing yet: wait below, then retry; a 1-byte read into `extra` is wiped.
-                extra = 0;
-            }
+            buffer.resize(buffer.size() + size_t(n));
+            if (buffer.size() > maxSize)
+                throw invalid("The secret is longer than " + std::to_string(maxSize) + " bytes.");
             continue;
         }
         if (n == 0)
@@ -187,42 +194,14 @@ SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs)
         pollfd pfd{fd, POLLIN, 0};
         poll(&pfd, 1, int(left.count()));
     }
-    buffer.truncate(done);
     return buffer;
-}
-
-bool isValidName(const std::string &name)
-{
-    if (name.empty() || name.size() > Limits::maxNameBytes)
-        return false;
-    const QString text = QString::fromUtf8(name.data(), qsizetype(name.size()));
-    if (text.toUtf8() != QByteArray(name.data(), qsizetype(name.size())))
-        return false; // not valid UTF-8
-    if (text.startsWith(QLatin1Char('.')) || text.startsWith(QLatin1Char('-'))
-        || text.front().isSpace() || text.back().isSpace())
-        return false;
-    for (const QChar c : text) {
-        if (c == QLatin1Char('/') || c == QLatin1Char('\\') || c.category() == QChar::Other_Control
-            || c.category() == QChar::Other_Format || c == QChar::LineSeparator
-            || c == QChar::ParagraphSeparator || c.unicode() == 0xFFFD)
-            return false;
-    }
-    return true;
 }
 
 std::string checkName(const QString &name)
 {
-    const QByteArray bytes = name.toUtf8();
-    if (bytes.isEmpty())
-        throw invalid("The vault name is empty.");
-    if (size_t(bytes.size()) > Limits::maxNameBytes)
-        throw invalid("The vault name is longer than " + std::to_string(Limits::maxNameBytes)
-                      + " bytes; choose a shorter one.");
-    const std::string text = bytes.toStdString();
-    if (!isValidName(text))
-        throw invalid("The vault name may not contain '/', '\\' or control characters, nor start "
-                      "with '.', '-' or a space.");
-    return text;
+    const std::string bytes = name.toUtf8().toStdString();
+    Vault::validateName(bytes);
+    return bytes;
 }
 
 uint64_t checkSize(uint64_t size)
@@ -258,9 +237,9 @@ std::vector<std::string> checkSources(const QStringList &sources)
     return result;
 }
 
-std::string mountNameFor(const std::string &headerName, const std::string &luksUuid)
+std::string mountNameFor(const std::string &headerName)
 {
-    return isValidName(headerName) ? headerName : luksUuid;
+    return Vault::isValidName(headerName) ? headerName : "vault";
 }
 
 } // namespace Coffer::Helper

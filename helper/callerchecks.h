@@ -5,9 +5,11 @@
 // can act on, and never resolves a path the caller chose.
 
 #include "block/secretbuffer.h"
+#include "block/uniquefd.h"
 #include "block/vault.h"
 #include "error.h"
 
+#include <QDBusMessage>
 #include <QDBusUnixFileDescriptor>
 #include <QString>
 #include <QStringList>
@@ -44,8 +46,13 @@ struct BackingFile
 // The limits of design.md 4.8.
 namespace Limits {
 inline constexpr size_t maxNameBytes = Vault::maximumNameLength; // fits the LUKS2 label
-inline constexpr int maxOpenVaultsPerUser = 16;
-inline constexpr int maxJobsPerUser = 4;
+inline constexpr int maxOpenVaultsPerUser = 16; // unlocks in progress count too
+inline constexpr int maxJobsPerUser = 4;         // creations still reading their secrets count too
+// The worker pool: slow work runs on workerThreads threads, at most workerThreadsPerUser of them
+// for one user, so that one user's stuck calls (a secret pipe never closed waits
+// secretReadTimeoutMs) leave threads for everyone else.
+inline constexpr int workerThreads = 4;
+inline constexpr int workerThreadsPerUser = 2;
 inline constexpr int maxSources = 64;
 inline constexpr int maxPathBytes = 4096;
 inline constexpr size_t maxPassphraseBytes = 1024 * 1024; // through a pipe
@@ -55,6 +62,10 @@ inline constexpr int secretReadTimeoutMs = 10000;
 
 // The descriptor itself: QtDBus hands an invalid one when the message's index was bad.
 int fdOf(const QDBusUnixFileDescriptor &fd, const char *what);
+// The message's argument `index` as a descriptor (invalid if it is not one).
+QDBusUnixFileDescriptor fdArgument(const QDBusMessage &message, int index);
+// A close-on-exec copy of a caller's descriptor that the helper keeps for later work.
+UniqueFd keepFd(int fd);
 
 // A backing file: a regular file (not a symlink, FIFO, socket, device or directory), opened
 // read-write (not O_PATH), one link, owned by `caller` -- or on vfat/exfat, where ownership is a
@@ -70,12 +81,8 @@ void checkOutputFd(int fd, uid_t caller, const FileId &notThis);
 // the timeout is refused (the helper never waits forever on a caller).
 SecretBuffer readSecret(int fd, size_t maxSize, int timeoutMs = Limits::secretReadTimeoutMs);
 
-// A vault name as it becomes a LUKS label and the last component of the mount point:
-// 1..maxNameBytes bytes of UTF-8, no '/', '\\', control characters, no leading '.', '-' or whitespace,
-// no trailing whitespace. Returns the UTF-8 bytes.
+// A vault name a caller asks for (the rule is Vault::isValidName). Returns the UTF-8 bytes.
 std::string checkName(const QString &name);
-// Same test without throwing (for names read from a header someone else may have crafted).
-bool isValidName(const std::string &name);
 
 // A vault size: between the block layer's minimum and maximum.
 uint64_t checkSize(uint64_t size);
@@ -84,8 +91,8 @@ uint64_t checkSize(uint64_t size);
 // as the caller. Returns the bytes.
 std::vector<std::string> checkSources(const QStringList &sources);
 
-// A mount point component for the mount point /run/coffer/<uid>/<name>: the name from the
-// header if it is a valid name, else the LUKS UUID.
-std::string mountNameFor(const std::string &headerName, const std::string &luksUuid);
+// The last component of the mount point /run/coffer/<uid>/<name>: the name from the header's
+// label if it is a valid name, else "vault" (a LUKS1 header, a label of someone else's making).
+std::string mountNameFor(const std::string &headerName);
 
 } // namespace Coffer::Helper

@@ -2,14 +2,15 @@
 // Started by D-Bus activation as root; exits by itself when idle.
 
 #include "dbus/helper1.h"
+#include "log.h"
 #include "manager.h"
 #include "polkitauthority.h"
 #include "runtimestate.h"
+#include "settings.h"
 
 #include <QCoreApplication>
 #include <QDBusConnection>
 #include <QDBusConnectionInterface>
-#include <QSettings>
 #include <QSocketNotifier>
 
 #include <csignal>
@@ -30,19 +31,6 @@ void onSignal(int)
     (void)!write(g_signalPipe[1], &c, 1);
 }
 
-int idleSeconds()
-{
-    bool ok = false;
-    const int env = qEnvironmentVariableIntValue("COFFER_HELPER_IDLE_SECONDS", &ok);
-    if (ok)
-        return env;
-    // Activation clears the environment: a system setting (tests use it too).
-    const int conf = QSettings(QStringLiteral("/etc/coffer/helper.conf"), QSettings::IniFormat)
-                         .value(QStringLiteral("helper/IdleSeconds"), -1)
-                         .toInt(&ok);
-    return ok && conf >= 0 ? conf : 30;
-}
-
 } // namespace
 
 int main(int argc, char **argv)
@@ -53,22 +41,22 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("coffer-helper"));
+    const Settings settings = Settings::load();
+    Log::setFile(settings.logFile);
 
     if (geteuid() != 0)
-        Manager::log(QStringLiteral("warning: not running as root; vault operations will fail"));
+        Log::write(QStringLiteral("warning: not running as root; vault operations will fail"));
 
-    QDBusConnection bus = qEnvironmentVariable("COFFER_HELPER_BUS") == QLatin1String("session")
-                              ? QDBusConnection::sessionBus()
-                              : QDBusConnection::systemBus();
+    QDBusConnection bus = settings.sessionBus ? QDBusConnection::sessionBus() : QDBusConnection::systemBus();
     if (!bus.isConnected()) {
-        Manager::log(QStringLiteral("cannot connect to the bus: %1").arg(bus.lastError().message()));
+        Log::write(QStringLiteral("cannot connect to the bus: %1").arg(bus.lastError().message()));
         return 1;
     }
 
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g_signalPipe) == 0) {
         auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
         QObject::connect(notifier, &QSocketNotifier::activated, &app, [] {
-            Manager::log(QStringLiteral("terminating; open vaults stay open and are adopted on restart"));
+            Log::write(QStringLiteral("terminating; open vaults stay open and are adopted on restart"));
             QCoreApplication::quit();
         });
         signal(SIGTERM, onSignal);
@@ -76,20 +64,24 @@ int main(int argc, char **argv)
     }
 
     PolkitAuthority authority(bus);
-    RuntimeState state;
-    Manager manager(bus, &authority, &state);
+    RuntimeState state(settings.runtimeDir);
+    Manager manager(bus, &authority, &state, settings);
     manager.reconcile();
+    manager.startMediaMonitor();
+    // logind is on the system bus, also for a helper that serves another bus (tests).
+    if (!settings.sessionBus)
+        manager.watchSleep(bus);
     if (!manager.registerOnBus()) {
-        Manager::log(QStringLiteral("cannot register objects: %1").arg(bus.lastError().message()));
+        Log::write(QStringLiteral("cannot register objects: %1").arg(bus.lastError().message()));
         return 1;
     }
     if (!bus.registerService(QString::fromLatin1(Coffer::Helper1::Service))) {
-        Manager::log(QStringLiteral("cannot own %1: %2")
-                         .arg(QString::fromLatin1(Coffer::Helper1::Service), bus.lastError().message()));
+        Log::write(QStringLiteral("cannot own %1: %2")
+                       .arg(QString::fromLatin1(Coffer::Helper1::Service), bus.lastError().message()));
         return 1;
     }
-    manager.setIdleExit(idleSeconds());
-    Manager::log(QStringLiteral("started (pid %1)").arg(getpid()));
+    manager.setIdleExit(settings.idleSeconds);
+    Log::write(QStringLiteral("started (pid %1)").arg(getpid()));
     const int rc = app.exec();
     bus.unregisterService(QString::fromLatin1(Coffer::Helper1::Service));
     return rc;

@@ -2,81 +2,57 @@
 
 #include "error.h"
 
-#include <atomic>
+// glibc 2.36 declares these without extern "C".
+extern "C" {
+#include <sys/pidfd.h>
+}
 #include <cerrno>
+#include <charconv>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace Coffer::Helper {
 
 namespace {
 
-std::atomic<bool> g_cancel{false};
-
-void onTerm(int)
+template <class T>
+bool parseNumber(std::string_view text, T &value)
 {
-    g_cancel.store(true);
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size() && !text.empty();
 }
 
-bool writeAll(int fd, const std::string &text)
+// fd again as a close-on-exec descriptor numbered 10 or more: posix_spawn's dup2 onto 3 and 4
+// then never maps a descriptor onto itself (which would keep it close-on-exec).
+UniqueFd above(const UniqueFd &fd)
 {
-    size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        done += size_t(n);
-    }
-    return true;
+    UniqueFd copy(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 10));
+    if (!copy)
+        throw Error::fromErrno(ErrorCode::Failed, errno, "Cannot start the sync");
+    return copy;
 }
 
-[[noreturn]] void runChild(int out, const Credentials &credentials, const Sync::Options &options,
-                           pid_t parent)
+struct FileActions
 {
-    // Only our pipe, and stdin/stdout/stderr pointing nowhere harmful.
-    const int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        dup2(devnull, STDOUT_FILENO);
-    }
-    if (dup2(out, 3) != 3)
-        _exit(120);
-    close_range(4, ~0U, 0);
-    out = 3;
-    if (!dropPrivileges(credentials) || getppid() != parent)
-        _exit(121);
+    posix_spawn_file_actions_t actions;
+    FileActions() { posix_spawn_file_actions_init(&actions); }
+    ~FileActions() { posix_spawn_file_actions_destroy(&actions); }
+};
 
-    struct sigaction sa {};
-    sa.sa_handler = onTerm;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGINT, &sa, nullptr);
-    signal(SIGPIPE, SIG_IGN);
-    umask(077);
-
-    int status = 0;
-    try {
-        const Sync::Result result = Sync::run(
-            options, [out](const Sync::Progress &p) { writeAll(out, Sync::toJsonLine(p)); },
-            &g_cancel);
-        writeAll(out, Sync::toJsonLine(result));
-    } catch (const Error &e) {
-        writeAll(out, Sync::toJsonLine(Sync::errorReport(e)));
-        status = 1;
-    } catch (const std::exception &e) {
-        writeAll(out, Sync::toJsonLine(Sync::errorReport(Error(ErrorCode::Failed, e.what()))));
-        status = 1;
-    }
-    close(out);
-    _exit(status);
-}
+struct SpawnAttributes
+{
+    posix_spawnattr_t attributes;
+    SpawnAttributes() { posix_spawnattr_init(&attributes); }
+    ~SpawnAttributes() { posix_spawnattr_destroy(&attributes); }
+};
 
 } // namespace
 
@@ -130,23 +106,110 @@ bool dropPrivileges(const Credentials &credentials)
     return true;
 }
 
-SyncChild startSyncChild(const Credentials &credentials, const Sync::Options &options)
+bool writeAll(int fd, std::string_view text)
 {
+    while (!text.empty()) {
+        const ssize_t n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        text.remove_prefix(size_t(n));
+    }
+    return true;
+}
+
+std::vector<std::string> syncProgramArguments(const std::string &program, const Credentials &credentials,
+                                              pid_t parent)
+{
+    std::string groups;
+    for (const gid_t g : credentials.groups)
+        groups += (groups.empty() ? "" : ",") + std::to_string(g);
+    return {program, "--uid", std::to_string(credentials.uid), "--gid", std::to_string(credentials.gid),
+            "--groups", groups, "--parent", std::to_string(parent)};
+}
+
+std::optional<SyncProgramArguments> parseSyncProgramArguments(int argc, const char *const *argv)
+{
+    if (argc != 9)
+        return std::nullopt;
+    const auto is = [&](int i, const char *name) { return std::strcmp(argv[i], name) == 0; };
+    if (!is(1, "--uid") || !is(3, "--gid") || !is(5, "--groups") || !is(7, "--parent"))
+        return std::nullopt;
+    SyncProgramArguments args;
+    if (!parseNumber(argv[2], args.credentials.uid) || !parseNumber(argv[4], args.credentials.gid)
+        || !parseNumber(argv[8], args.parent))
+        return std::nullopt;
+    std::string_view groups = argv[6];
+    while (!groups.empty()) {
+        const size_t comma = groups.find(',');
+        gid_t g;
+        if (!parseNumber(groups.substr(0, comma), g))
+            return std::nullopt;
+        args.credentials.groups.push_back(g);
+        groups = comma == std::string_view::npos ? std::string_view() : groups.substr(comma + 1);
+    }
+    return args;
+}
+
+SyncChild startSyncChild(const std::string &program, const Credentials &credentials,
+                         const Sync::Options &options)
+{
+    if (credentials.uid == 0)
+        throw Error(ErrorCode::NotSupported, "The sync never runs as root.");
+    UniqueFd optionsFd(::memfd_create("coffer-sync-options", MFD_CLOEXEC));
+    if (!optionsFd || !writeAll(optionsFd.get(), Sync::toJsonLine(options))
+        || ::lseek(optionsFd.get(), 0, SEEK_SET) != 0)
+        throw Error::fromErrno(ErrorCode::Failed, errno, "Cannot start the sync");
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
+    if (::pipe2(fds, O_CLOEXEC) != 0)
         throw Error::fromErrno(ErrorCode::Failed, errno, "Cannot start the sync");
     UniqueFd readEnd(fds[0]);
     UniqueFd writeEnd(fds[1]);
-    const pid_t parent = getpid();
-    const pid_t pid = fork();
-    if (pid < 0)
+    if (::fcntl(readEnd.get(), F_SETFL, O_NONBLOCK) != 0)
         throw Error::fromErrno(ErrorCode::Failed, errno, "Cannot start the sync");
-    if (pid == 0) {
-        readEnd.reset();
-        runChild(writeEnd.release(), credentials, options, parent);
-    }
+    const UniqueFd optionsSource = above(optionsFd);
+    const UniqueFd outputSource = above(writeEnd);
+
+    FileActions files;
+    posix_spawn_file_actions_addopen(&files.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&files.actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&files.actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&files.actions, optionsSource.get(), SyncOptionsFd);
+    posix_spawn_file_actions_adddup2(&files.actions, outputSource.get(), SyncOutputFd);
+    posix_spawn_file_actions_addclosefrom_np(&files.actions, SyncOutputFd + 1);
+    // Default signal handling and an empty mask (the helper ignores SIGPIPE), a session of its
+    // own (no terminal's signals).
+    SpawnAttributes attributes;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attributes.attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes.attributes, &all);
+    posix_spawnattr_setflags(&attributes.attributes,
+                             POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+
+    const std::vector<std::string> args = syncProgramArguments(program, credentials, ::getpid());
+    std::vector<char *> argv;
+    for (const std::string &arg : args)
+        argv.push_back(const_cast<char *>(arg.c_str()));
+    argv.push_back(nullptr);
+    char *envp[] = {nullptr};
+    pid_t pid = -1;
+    const int r = posix_spawn(&pid, program.c_str(), &files.actions, &attributes.attributes, argv.data(), envp);
+    if (r != 0)
+        throw Error::fromErrno(ErrorCode::Failed, r, "Cannot start the sync program " + program);
     SyncChild child;
     child.pid = pid;
+    // Not reaped yet, so the pid is still this child's.
+    child.pidfd.reset(pidfd_open(pid, 0));
+    if (!child.pidfd) {
+        const int err = errno;
+        ::kill(pid, SIGKILL);
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        throw Error::fromErrno(ErrorCode::Failed, err, "Cannot watch the sync process");
+    }
     child.output = std::move(readEnd);
     return child;
 }

@@ -3,20 +3,39 @@
 #include "block/uniquefd.h"
 #include "block/vault.h"
 #include "callerchecks.h"
+#include "exportedobject.h"
 
-#include <QDBusContext>
-#include <QDBusObjectPath>
-#include <QDBusUnixFileDescriptor>
-#include <QObject>
-#include <QVariantMap>
+#include <QPointer>
+#include <QString>
+
+#include <atomic>
+#include <memory>
 
 namespace Coffer::Helper {
 
 class Manager;
+class SyncJob;
+class VaultObject;
 
-// /org/coffer/Helper1/vault/<id>, org.coffer.Helper1.Vault: one open vault. Thin: every slot
-// hands the call to the Manager, which checks polkit and validates before any work.
-class VaultObject : public QObject, protected QDBusContext
+// A vault's busy state held by one operation (VaultObject::claim): while it lives, a second
+// operation on the vault gets Busy; destroying it frees the vault.
+class VaultClaim
+{
+public:
+    ~VaultClaim();
+    VaultClaim(const VaultClaim &) = delete;
+    VaultClaim &operator=(const VaultClaim &) = delete;
+
+private:
+    friend class VaultObject;
+    explicit VaultClaim(VaultObject *vault);
+    QPointer<VaultObject> m_vault;
+};
+
+// /org/coffer/Helper1/vault/<n>, org.coffer.Helper1.Vault: one open vault, its owner's (the user
+// who unlocked it). Its method handlers live here: each checks polkit (Manager::authorize),
+// validates its arguments, claims the vault and hands slow work to the worker pool.
+class VaultObject : public ExportedObject
 {
     Q_OBJECT
     Q_CLASSINFO("D-Bus Interface", "org.coffer.Helper1.Vault")
@@ -33,11 +52,14 @@ class VaultObject : public QObject, protected QDBusContext
     Q_PROPERTY(qulonglong Used READ used)
 
 public:
-    VaultObject(Manager *manager, const Vault::OpenVault &open, uid_t owner, const FileId &backing,
-                const std::string &name, UniqueFd backingFd);
+    VaultObject(Manager *manager, const QString &path, const Vault::OpenVault &open, uid_t owner,
+                const FileId &backing, const std::string &name, UniqueFd backingFd, bool lockOnSuspend);
 
-    static QString pathFor(const std::string &luksUuid);
-    QString path() const { return m_path; }
+    QString path() const override { return m_path; }
+    QString interfaceName() const override;
+    std::set<uid_t> owners() const override { return {m_owner}; }
+    void call(const QDBusMessage &message) override;
+    static const std::vector<Method<VaultObject>> &methods();
 
     QString id() const { return QString::fromStdString(m_open.luksUuid); }
     QString name() const { return QString::fromStdString(m_name); }
@@ -52,34 +74,52 @@ public:
     qulonglong used() const;
 
     const Vault::OpenVault &open() const { return m_open; }
-    Vault::OpenVault &open() { return m_open; }
     uid_t owner() const { return m_owner; }
     const FileId &backing() const { return m_backing; }
-    // A descriptor of the backing file for header work: the caller's validated fd, or (for a
-    // vault adopted after a restart) the loop device, which shows the same bytes.
-    int headerFd();
 
-    // The operation in progress on this vault ("sync", "lock", ...), empty if none: a second
-    // operation gets Busy.
-    QString busyWith;
+    // Takes the vault for `operation` ("sync", "lock", ...): Busy, naming the operation in
+    // progress, if another one has it; MediumGone once its drive was removed.
+    std::shared_ptr<VaultClaim> claim(const QString &operation);
+    QString busyWith() const { return m_busyWith; }
 
-public Q_SLOTS:
-    void Lock(const QVariantMap &options);
-    QDBusObjectPath Sync(const QStringList &sources, const QVariantMap &options);
-    void ChangePassphrase(const QDBusUnixFileDescriptor &old, const QDBusUnixFileDescriptor &new_);
-    void AddKey(const QDBusUnixFileDescriptor &existing, const QDBusUnixFileDescriptor &new_);
-    void RemoveKey(const QDBusUnixFileDescriptor &key);
-    void BackupHeader(const QDBusUnixFileDescriptor &out);
-    void Resize(qulonglong size, const QDBusUnixFileDescriptor &passphrase);
+    // Unlock's lock-on-suspend: the helper locks it before the system sleeps or shuts down.
+    bool lockOnSuspend() const { return m_lockOnSuspend; }
+
+    // The drive holding the backing file was removed: no operation may start any more, and a
+    // running sync is stopped (SIGTERM, SIGKILL if it does not end within a few seconds) and
+    // ends with MediumGone. The caller tears the vault down.
+    void mediumGone();
+    bool isGone() const { return *m_gone; }
 
 private:
+    friend class VaultClaim;
+    enum class KeyOp { ChangePassphrase, AddKey, RemoveKey, BackupHeader };
+
+    void lock(const QDBusMessage &message);
+    void sync(const QDBusMessage &message);
+    void changePassphrase(const QDBusMessage &message) { keys(message, KeyOp::ChangePassphrase); }
+    void addKey(const QDBusMessage &message) { keys(message, KeyOp::AddKey); }
+    void removeKey(const QDBusMessage &message) { keys(message, KeyOp::RemoveKey); }
+    void backupHeader(const QDBusMessage &message) { keys(message, KeyOp::BackupHeader); }
+    void keys(const QDBusMessage &message, KeyOp op);
+    void resize(const QDBusMessage &message);
+    // A descriptor of the backing file for header work, the caller's to keep: a copy of the
+    // caller's validated fd, or (for a vault adopted after a restart) the loop device, which
+    // shows the same bytes.
+    std::shared_ptr<UniqueFd> headerFd() const;
+
     Manager *m_manager;
+    QString m_path;
     Vault::OpenVault m_open;
     uid_t m_owner;
     FileId m_backing;
     std::string m_name;
     UniqueFd m_backingFd;
-    QString m_path;
+    QString m_busyWith;
+    bool m_lockOnSuspend = true;
+    // Shared with a sync's completion, which may come after this object is gone.
+    std::shared_ptr<bool> m_gone = std::make_shared<bool>(false);
+    QPointer<SyncJob> m_sync; // the sync running now, if any
 };
 
 } // namespace Coffer::Helper

@@ -1,19 +1,22 @@
-// cofferctl sync: runs the sync engine in-process, as the invoking user.
+// cofferctl sync: `sync --into DIR` runs the sync engine in this process, as the invoking user;
+// `sync FILE` has the helper sync into the vault in FILE (unlocking it first if needed).
 
+#include "args.h"
+#include "bytes.h"
+#include "client/helperclient.h"
 #include "command.h"
-#include "exitcodes.h"
+#include "progress.h"
 #include "sync/syncengine.h"
-#include "vaultcommands.h"
+#include "terminal.h"
+#include "wait.h"
 
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -21,45 +24,19 @@ namespace Coffer::Ctl {
 
 namespace {
 
-std::atomic<bool> g_cancel{false};
-
-void onSigint(int)
-{
-    g_cancel.store(true);
-}
-
 const char SyncUsage[] =
     "--into DIR --source SRC [--as NAME] [--source SRC2 ...] [--mode mirror|snapshot]\n"
     "           [--exclude PATTERN ...] [--dry-run] [--checksum] [--json] [--keep-last N]\n"
-    "           [--keep-daily N] [--keep-weekly N] [--no-xattrs] [--no-manifest] [--no-flush]";
+    "           [--keep-daily N] [--keep-weekly N] [--no-xattrs] [--no-manifest] [--no-flush]\n"
+    "  or: cofferctl sync FILE --source DIR [--source DIR ...] [--mode mirror|snapshot]\n"
+    "           [--exclude PATTERN ...] [--dry-run] [--checksum] [--json] [--keep-last N]\n"
+    "           [--keep-daily N] [--keep-weekly N] [--lock-after] [--keyfile F|--passphrase-file F]";
 
-// Terminal-safe rendering of a byte name: control characters and invalid bytes as \xNN.
-std::string printable(std::string_view s, size_t max)
-{
-    std::string out;
-    for (unsigned char c : s) {
-        if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += char(c);
-        }
-    }
-    if (out.size() > max && max > 3)
-        out = "..." + out.substr(out.size() - (max - 3));
-    return out;
-}
-
-bool parseCount(const char *text, int &out)
-{
-    char *end = nullptr;
-    const long v = std::strtol(text, &end, 10);
-    if (!end || *end || v < 0 || v > 100000)
-        return false;
-    out = int(v);
-    return true;
-}
+// What both kinds of sync take.
+const std::vector<Option> syncArguments{
+    {"--source", "a directory"}, {"--mode", "mirror or snapshot"}, {"--exclude", "a pattern"},
+    {"--keep-last", "a count"},  {"--keep-daily", "a count"},      {"--keep-weekly", "a count"},
+    {"--dry-run", {}},           {"--checksum", {}},               {"--json", {}}};
 
 std::string baseName(std::string path)
 {
@@ -69,19 +46,86 @@ std::string baseName(std::string path)
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-class TerminalProgress
+// The options both kinds share, read from the command line.
+struct Common
+{
+    std::vector<std::string> sources;
+    Sync::Mode mode = Sync::Mode::Mirror;
+    std::vector<std::string> excludes;
+    Sync::Retention retention;
+    bool dryRun = false, checksum = false, json = false;
+};
+
+Common commonOptions(const Args &args)
+{
+    Common c;
+    for (const auto &[key, value] : args.values()) {
+        if (value.empty() && (key == "--source" || key == "--exclude"))
+            throw UsageError{key + (key == "--source" ? " needs a directory" : " needs a pattern")};
+        if (key == "--source")
+            c.sources.push_back(value);
+        else if (key == "--exclude")
+            c.excludes.push_back(value);
+    }
+    const std::string mode = args.value("--mode", "mirror");
+    if (mode == "snapshot")
+        c.mode = Sync::Mode::Snapshot;
+    else if (mode != "mirror")
+        throw UsageError{"--mode is mirror or snapshot"};
+    c.retention.keepLast = int(args.number("--keep-last", 0, Helper1::maxKeepCount));
+    c.retention.keepDaily = int(args.number("--keep-daily", 0, Helper1::maxKeepCount));
+    c.retention.keepWeekly = int(args.number("--keep-weekly", 0, Helper1::maxKeepCount));
+    c.dryRun = args.has("--dry-run");
+    c.checksum = args.has("--checksum");
+    c.json = args.has("--json");
+    return c;
+}
+
+// ---- the report, the same for both kinds ---------------------------------------------------------
+
+void printWarnings(const Sync::Result &result)
+{
+    for (const Sync::Warning &w : result.warnings)
+        std::fprintf(stderr, "warning: %s%s%s\n", printable(w.path).c_str(), w.path.empty() ? "" : ": ",
+                     printable(w.message).c_str());
+    if (result.warningsDropped)
+        std::fprintf(stderr, "warning: %llu more warnings not shown\n", (unsigned long long)result.warningsDropped);
+}
+
+// A dry run: every change, then what it comes to and whether it fits.
+void printPlan(const Sync::Plan &p)
+{
+    for (const Sync::PlanItem &item : p.items) {
+        const char mark = item.action == Sync::PlanAction::Add ? '+'
+            : item.action == Sync::PlanAction::Update          ? '~'
+            : item.action == Sync::PlanAction::Metadata        ? '*'
+                                                               : '-';
+        std::printf("%c %c %s%s\n", mark, item.type, printable(item.path).c_str(),
+                    item.bytes ? ("  (" + formatBytes(item.bytes) + ")").c_str() : "");
+    }
+    std::printf("Dry run: %llu to add, %llu to update, %llu metadata only, %llu to delete, "
+                "%llu unchanged.\n%s to write, %s to free, %s free on the destination: %s.\n",
+                (unsigned long long)p.added, (unsigned long long)p.updated, (unsigned long long)p.metadataOnly,
+                (unsigned long long)p.deleted, (unsigned long long)p.unchanged, formatBytes(p.bytesToWrite).c_str(),
+                formatBytes(p.bytesToDelete).c_str(), formatBytes(p.bytesFree).c_str(),
+                p.fits ? "it fits" : "it does NOT fit");
+}
+
+// ---- sync --into DIR: the engine in this process -------------------------------------------------
+
+std::atomic<bool> g_cancel{false};
+
+void onSigint(int)
+{
+    g_cancel.store(true);
+}
+
+class EngineProgress
 {
 public:
     void operator()(const Sync::Progress &p)
     {
         const auto now = std::chrono::steady_clock::now();
-        if (m_start == std::chrono::steady_clock::time_point())
-            m_start = now;
-        struct winsize ws;
-        int width = 80;
-        if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-            width = ws.ws_col;
-        std::string line;
         char buf[256];
         switch (p.phase) {
         case Sync::Phase::Scan:
@@ -92,123 +136,73 @@ public:
                 m_copyStart = now;
             const double secs = std::chrono::duration<double>(now - m_copyStart).count();
             const double rate = secs > 0.2 ? double(p.bytesDone) / secs : 0;
-            std::snprintf(buf, sizeof buf, "Copying: %llu/%llu items, %s/%s, %s/s",
-                          (unsigned long long)p.filesDone, (unsigned long long)p.filesTotal,
-                          humanBytes(p.bytesDone).c_str(), humanBytes(p.bytesTotal).c_str(),
-                          humanBytes(uint64_t(rate)).c_str());
+            std::snprintf(buf, sizeof buf, "Copying: %llu/%llu items, %s/%s, %s/s", (unsigned long long)p.filesDone,
+                          (unsigned long long)p.filesTotal, formatBytes(p.bytesDone).c_str(),
+                          formatBytes(p.bytesTotal).c_str(), formatBytes(uint64_t(rate)).c_str());
             break;
         }
         case Sync::Phase::Delete:
-            std::snprintf(buf, sizeof buf, "Removing old snapshots: %llu/%llu",
-                          (unsigned long long)p.filesDone, (unsigned long long)p.filesTotal);
+            std::snprintf(buf, sizeof buf, "Removing old snapshots: %llu/%llu", (unsigned long long)p.filesDone,
+                          (unsigned long long)p.filesTotal);
             break;
         case Sync::Phase::Flush:
             std::snprintf(buf, sizeof buf, "Flushing to disk...");
             break;
         case Sync::Phase::Done:
-            std::fprintf(stderr, "\r\033[K");
+            clear();
             return;
         }
-        line = buf;
-        if (!p.currentItem.empty() && int(line.size()) + 10 < width)
-            line += "  " + printable(p.currentItem, size_t(width) - line.size() - 3);
-        std::fprintf(stderr, "\r\033[K%s", line.c_str());
-        std::fflush(stderr);
+        m_line.show(buf, p.currentItem);
     }
+    void clear() { m_line.clear(); }
 
 private:
-    std::chrono::steady_clock::time_point m_start, m_copyStart;
+    ProgressLine m_line;
+    std::chrono::steady_clock::time_point m_copyStart;
 };
 
-int runSync(int argc, char **argv)
+int runLocalSync(int argc, char **argv)
 {
-    // Without --into, FILE is a vault: the helper syncs into it (vaultcommands.cpp).
-    if (std::none_of(argv + 1, argv + argc, [](const char *a) {
-            return std::strncmp(a, "--into", 6) == 0 || !std::strcmp(a, "--help") || !std::strcmp(a, "-h");
-        }))
-        return runVaultSync(argc, argv);
-    Sync::Options opt;
-    bool json = false;
-    bool sawInto = false;
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        std::string value;
-        bool hasValue = false;
-        if (arg.rfind("--", 0) == 0) {
-            const size_t eq = arg.find('=');
-            if (eq != std::string::npos) {
-                value = arg.substr(eq + 1);
-                arg.resize(eq);
-                hasValue = true;
-            }
-        }
-        auto need = [&](std::string &out) {
-            if (hasValue) {
-                out = value;
-                return true;
-            }
-            if (i + 1 >= argc)
-                return false;
-            out = argv[++i];
-            return true;
-        };
-        std::string v;
-        if (arg == "--into") {
-            if (!need(v) || v.empty())
-                return usageError("sync", "--into needs a directory");
-            opt.destination = v;
-            sawInto = true;
-        } else if (arg == "--source") {
-            if (!need(v) || v.empty())
-                return usageError("sync", "--source needs a directory");
-            opt.sources.push_back({v, baseName(v)});
-        } else if (arg == "--as") {
-            if (!need(v) || opt.sources.empty())
-                return usageError("sync", "--as NAME follows a --source");
-            opt.sources.back().name = v;
-        } else if (arg == "--mode") {
-            if (!need(v))
-                return usageError("sync", "--mode needs mirror or snapshot");
-            if (v == "mirror")
-                opt.mode = Sync::Mode::Mirror;
-            else if (v == "snapshot")
-                opt.mode = Sync::Mode::Snapshot;
-            else
-                return usageError("sync", "--mode is mirror or snapshot");
-        } else if (arg == "--exclude") {
-            if (!need(v) || v.empty())
-                return usageError("sync", "--exclude needs a pattern");
-            opt.excludes.push_back(v);
-        } else if (arg == "--keep-last" || arg == "--keep-daily" || arg == "--keep-weekly") {
-            int n = 0;
-            if (!need(v) || !parseCount(v.c_str(), n))
-                return usageError("sync", arg + " needs a count");
-            (arg == "--keep-last" ? opt.retention.keepLast
-                                  : arg == "--keep-daily" ? opt.retention.keepDaily
-                                                          : opt.retention.keepWeekly) = n;
-        } else if (arg == "--dry-run" && !hasValue) {
-            opt.dryRun = true;
-        } else if (arg == "--checksum" && !hasValue) {
-            opt.checksum = true;
-        } else if (arg == "--json" && !hasValue) {
-            json = true;
-        } else if (arg == "--no-xattrs" && !hasValue) {
-            opt.xattrs = false;
-        } else if (arg == "--no-manifest" && !hasValue) {
-            opt.useManifest = false;
-        } else if (arg == "--no-flush" && !hasValue) {
-            opt.durable = false;
-        } else if (arg == "--help" || arg == "-h") {
-            std::printf("Usage: cofferctl sync %s\n", SyncUsage);
-            return ExitCode::Ok;
-        } else {
-            return usageError("sync", "unknown argument '" + printable(argv[i], 200) + "'");
-        }
+    const Args args(argc, argv,
+                    syncArguments
+                        + std::vector<Option>{{"--into", "a directory"},
+                                              {"--as", "a name"},
+                                              {"--no-xattrs", {}},
+                                              {"--no-manifest", {}},
+                                              {"--no-flush", {}},
+                                              {"--help", {}}});
+    const std::vector<std::string> &positional = args.positional();
+    if (args.has("--help") || std::find(positional.begin(), positional.end(), "-h") != positional.end()) {
+        std::printf("Usage: cofferctl sync %s\n", SyncUsage);
+        return ExitCode::Ok;
     }
-    if (!sawInto)
-        return usageError("sync", "--into DIR is required");
+    if (!positional.empty())
+        throw UsageError{"unknown argument '" + printable(positional[0], 200) + "'"};
+    const Common common = commonOptions(args);
+    Sync::Options opt;
+    for (const auto &[key, value] : args.values()) {
+        if (key == "--into" && value.empty())
+            throw UsageError{"--into needs a directory"};
+        if (key == "--source")
+            opt.sources.push_back({value, baseName(value)});
+        else if (key == "--as" && opt.sources.empty())
+            throw UsageError{"--as NAME follows a --source"};
+        else if (key == "--as")
+            opt.sources.back().name = value;
+    }
+    opt.destination = args.value("--into");
+    if (opt.destination.empty())
+        throw UsageError{"--into DIR is required"};
     if (opt.sources.empty())
-        return usageError("sync", "at least one --source is required");
+        throw UsageError{"at least one --source is required"};
+    opt.mode = common.mode;
+    opt.excludes = common.excludes;
+    opt.retention = common.retention;
+    opt.dryRun = common.dryRun;
+    opt.checksum = common.checksum;
+    opt.xattrs = !args.has("--no-xattrs");
+    opt.useManifest = !args.has("--no-manifest");
+    opt.durable = !args.has("--no-flush");
 
     struct sigaction sa;
     std::memset(&sa, 0, sizeof sa);
@@ -217,72 +211,48 @@ int runSync(int argc, char **argv)
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
 
-    const bool tty = ::isatty(STDERR_FILENO);
-    TerminalProgress terminal;
+    EngineProgress terminal;
     Sync::ProgressCallback progress;
-    if (json)
+    if (common.json)
         progress = [](const Sync::Progress &p) {
             const std::string line = Sync::toJsonLine(p);
             std::fwrite(line.data(), 1, line.size(), stdout);
             std::fflush(stdout);
         };
-    else if (tty)
+    else if (::isatty(STDERR_FILENO))
         progress = [&terminal](const Sync::Progress &p) { terminal(p); };
 
     Sync::Result result;
     try {
         result = Sync::run(opt, progress, &g_cancel);
     } catch (const Error &e) {
-        if (json) {
+        if (common.json) {
             const std::string line = Sync::toJsonLine(Sync::errorReport(e));
             std::fwrite(line.data(), 1, line.size(), stdout);
         } else {
-            if (tty)
-                std::fprintf(stderr, "\r\033[K");
-            std::fprintf(stderr, "cofferctl sync: %s\n", printable(e.message(), 4096).c_str());
+            terminal.clear();
+            std::fprintf(stderr, "cofferctl sync: %s\n", printable(e.message()).c_str());
         }
         return exitCodeFor(e.code());
     }
 
-    if (json) {
+    if (common.json) {
         const std::string line = Sync::toJsonLine(result);
         std::fwrite(line.data(), 1, line.size(), stdout);
     } else {
-        for (const Sync::Warning &w : result.warnings)
-            std::fprintf(stderr, "warning: %s%s%s\n", printable(w.path, 4096).c_str(),
-                         w.path.empty() ? "" : ": ", printable(w.message, 4096).c_str());
-        if (result.warningsDropped)
-            std::fprintf(stderr, "warning: %llu more warnings not shown\n",
-                         (unsigned long long)result.warningsDropped);
-        const Sync::Plan &p = result.plan;
-        if (result.dryRun) {
-            for (const Sync::PlanItem &item : p.items) {
-                const char mark = item.action == Sync::PlanAction::Add ? '+'
-                    : item.action == Sync::PlanAction::Update          ? '~'
-                    : item.action == Sync::PlanAction::Metadata        ? '*'
-                                                                       : '-';
-                std::printf("%c %c %s%s\n", mark, item.type, printable(item.path, 4096).c_str(),
-                            item.bytes ? ("  (" + humanBytes(item.bytes) + ")").c_str() : "");
-            }
-            std::printf("Dry run: %llu to add, %llu to update, %llu metadata only, %llu to delete, "
-                        "%llu unchanged.\n%s to write, %s to free, %s free on the destination: %s.\n",
-                        (unsigned long long)p.added, (unsigned long long)p.updated,
-                        (unsigned long long)p.metadataOnly, (unsigned long long)p.deleted,
-                        (unsigned long long)p.unchanged, humanBytes(p.bytesToWrite).c_str(),
-                        humanBytes(p.bytesToDelete).c_str(), humanBytes(p.bytesFree).c_str(),
-                        p.fits ? "it fits" : "it does NOT fit");
-        } else {
-            std::printf("Sync %s%s: %llu scanned, %llu copied (%s), %llu linked, %llu updated, "
-                        "%llu deleted%s.\n",
+        printWarnings(result);
+        if (result.dryRun)
+            printPlan(result.plan);
+        else
+            std::printf("Sync %s%s: %llu scanned, %llu copied (%s), %llu linked, %llu updated, %llu deleted%s.\n",
                         std::string(Sync::outcomeName(result.outcome)).c_str(),
                         result.snapshot.empty() ? "" : (" (snapshot " + result.snapshot + ")").c_str(),
                         (unsigned long long)result.filesScanned, (unsigned long long)result.filesCopied,
-                        humanBytes(result.bytesCopied).c_str(), (unsigned long long)result.filesLinked,
+                        formatBytes(result.bytesCopied).c_str(), (unsigned long long)result.filesLinked,
                         (unsigned long long)result.itemsUpdated, (unsigned long long)result.filesDeleted,
                         result.outcome == Sync::Outcome::Cancelled ? ""
                             : result.durable                       ? "; on disk"
                                                                    : "; not flushed");
-        }
     }
     std::fflush(stdout);
     switch (result.outcome) {
@@ -294,10 +264,61 @@ int runSync(int argc, char **argv)
     return ExitCode::Failed;
 }
 
+// ---- sync FILE: the helper syncs into the vault --------------------------------------------------
+
+int runVaultSync(int argc, char **argv)
+{
+    const Args args(argc, argv,
+                    syncArguments + passphraseOptions
+                        + std::vector<Option>{{"--keyfile", "a file"}, {"--lock-after", {}}});
+    if (args.positional().size() != 1)
+        throw UsageError{std::string("usage: cofferctl sync ") + SyncUsage};
+    const std::string file = args.positional()[0];
+    const Common common = commonOptions(args);
+    if (common.sources.empty())
+        throw UsageError{"at least one --source DIR is required"};
+    QStringList sources;
+    for (const std::string &s : common.sources)
+        sources << QString::fromLocal8Bit(s.c_str());
+    Helper1::SyncOptions options;
+    options.mode = common.mode;
+    options.excludes = common.excludes;
+    options.retention = common.retention;
+    options.dryRun = common.dryRun;
+    options.checksum = common.checksum;
+    options.lockAfter = args.has("--lock-after");
+
+    Client::HelperClient client;
+    Client::VaultHandle *vault = waitForVault(client.vault(file));
+    if (!vault->isUnlocked())
+        wait(vault->unlock(unlockSecret(args, file)));
+    Client::JobResult result;
+    const int rc = watchJob(vault->sync(sources, options), "Syncing", common.json, &result);
+    if (common.json || !result.sync)
+        return rc;
+    printWarnings(*result.sync);
+    if (result.sync->dryRun) {
+        printPlan(result.sync->plan);
+        return rc == ExitCode::Ok && !result.sync->plan.fits ? ExitCode::NoSpace : rc;
+    }
+    std::printf("Synced %lld folder(s) into %s%s.\n", qint64(sources.size()), file.c_str(),
+                options.lockAfter ? "; locked, safe to unplug" : "");
+    return rc;
+}
+
+int runSync(int argc, char **argv)
+{
+    const bool local = std::any_of(argv + 1, argv + argc, [](const char *a) {
+        return std::strncmp(a, "--into", 6) == 0 || !std::strcmp(a, "--help") || !std::strcmp(a, "-h");
+    });
+    return local ? runLocalSync(argc, argv) : runVaultSync(argc, argv);
+}
+
 } // namespace
 
 COFFERCTL_COMMAND(sync, "sync", SyncUsage,
-                  "Copy source directories into DIR (a vault's mount point) like rsync -aH --delete",
+                  "Copy source directories into DIR (a vault's mount point) like rsync -aH --delete, "
+                  "or into the vault in FILE",
                   runSync);
 
 } // namespace Coffer::Ctl

@@ -1,8 +1,5 @@
 #pragma once
 
-#include "error.h"
-
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,11 +7,12 @@
 // cofferctl's command table. A command is a function in its own cmd_<name>.cpp, registered with
 // one line at namespace scope:
 //
-//     COFFERCTL_COMMAND(unlock, "unlock", "BACKING [--keyfile FILE]", "Open a vault", runUnlock);
+//     COFFERCTL_COMMAND(unlock, "unlock", "FILE [--keyfile F]", "Unlock a vault", runUnlock);
 //
-// run() gets the arguments after the command name (argv[0] is the command name) and returns an
-// exit code from exitcodes.h. Throwing Coffer::Error is fine: main() prints the message and
-// maps the code with exitCodeFor().
+// run() gets the arguments after "cofferctl" (argv[0] is the command's name) and returns an exit
+// code (ExitCode in core/error.h). It runs with a QCoreApplication; throwing Coffer::Error is
+// fine (main() prints the message and exits with the code's exit code), and so is throwing
+// UsageError (args.h).
 namespace Coffer::Ctl {
 
 struct Command
@@ -32,14 +30,8 @@ struct Registrar
     explicit Registrar(const Command &command) { commands().push_back(command); }
 };
 
-// The exit code for an error kind (exitcodes.h).
-int exitCodeFor(ErrorCode code);
-
-// Usage error: prints "cofferctl <command>: <message>" and a hint; returns ExitCode::Usage.
+// Prints "cofferctl <command>: <message>" and a hint; returns ExitCode::Usage.
 int usageError(std::string_view command, std::string_view message);
-
-// "1.5 MiB": a byte count for people (powers of 1024).
-std::string humanBytes(uint64_t bytes);
 
 } // namespace Coffer::Ctl
 

@@ -1,13 +1,14 @@
 // cofferctl: the command-line face of Coffer. Commands register themselves (command.h).
 
+#include "args.h"
 #include "command.h"
-#include "exitcodes.h"
+#include "error.h"
+
+#include <QCoreApplication>
 
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
 #include <exception>
-#include <string>
 
 namespace Coffer::Ctl {
 
@@ -15,37 +16,6 @@ std::vector<Command> &commands()
 {
     static std::vector<Command> table;
     return table;
-}
-
-int exitCodeFor(ErrorCode code)
-{
-    switch (code) {
-    case ErrorCode::NotAuthorized: return ExitCode::NotAuthorized;
-    case ErrorCode::BadPassphrase: return ExitCode::BadPassphrase;
-    case ErrorCode::Busy: return ExitCode::Busy;
-    case ErrorCode::NoSpace: return ExitCode::NoSpace;
-    case ErrorCode::InvalidArgument: return ExitCode::Usage;
-    case ErrorCode::NotFound: return ExitCode::NotFound;
-    case ErrorCode::Cancelled: return ExitCode::Cancelled;
-    case ErrorCode::MediumGone: return ExitCode::MediumGone;
-    case ErrorCode::NotSupported:
-    case ErrorCode::Failed: return ExitCode::Failed;
-    }
-    return ExitCode::Failed;
-}
-
-std::string humanBytes(uint64_t bytes)
-{
-    const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = double(bytes);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-    return buf;
 }
 
 int usageError(std::string_view command, std::string_view message)
@@ -90,11 +60,14 @@ int main(int argc, char **argv)
     for (const Command &c : commands()) {
         if (c.name != name)
             continue;
+        QCoreApplication app(argc, argv);
         try {
             return c.run(argc - 1, argv + 1);
+        } catch (const UsageError &e) {
+            return usageError(name, e.message);
         } catch (const Coffer::Error &e) {
             std::fprintf(stderr, "cofferctl %s: %s\n", argv[1], e.what());
-            return exitCodeFor(e.code());
+            return Coffer::exitCodeFor(e.code());
         } catch (const std::exception &e) {
             std::fprintf(stderr, "cofferctl %s: %s\n", argv[1], e.what());
             return Coffer::ExitCode::Failed;

@@ -1,12 +1,25 @@
 #include "block/cryptdevice.h"
 
+#include "block/kdflimits.h"
+#include "block/uniquefd.h"
+#include "block/vault.h"
 #include "error.h"
 
 #include <libcryptsetup.h>
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 namespace Coffer {
@@ -24,11 +37,56 @@ void logCallback(int level, const char *msg, void *)
     }
 }
 
-// Limits beyond which a header's PBKDF is not a real vault but an attempt to make us (root)
-// allocate or compute without end. cryptsetup itself never makes more than 4 GiB / 4 threads.
-constexpr uint32_t maxPbkdfMemoryKiB = 4u * 1024 * 1024;
-constexpr uint32_t maxPbkdfParallel = 64;
-constexpr uint32_t maxArgonIterations = 1000000;
+// What libcryptsetup's API does not tell of a LUKS1 header: the master key digest's PBKDF2
+// iterations and where the key slots' material lies (the on-disk struct luks_phdr, big-endian).
+struct Luks1Header
+{
+    uint32_t keyBytes = 0;
+    uint32_t digestIterations = 0;
+    struct Slot
+    {
+        uint32_t materialOffset = 0; // sectors
+        uint32_t stripes = 0;
+    } keySlots[8];
+};
+
+std::optional<Luks1Header> readLuks1Header(const char *path)
+{
+    unsigned char raw[208 + 8 * 48];
+    UniqueFd fd(path ? ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY) : -1);
+    if (!fd || ::pread(fd.get(), raw, sizeof raw, 0) != ssize_t(sizeof raw))
+        return std::nullopt;
+    auto be32 = [&](size_t off) {
+        return uint32_t(raw[off]) << 24 | uint32_t(raw[off + 1]) << 16 | uint32_t(raw[off + 2]) << 8 | raw[off + 3];
+    };
+    Luks1Header h;
+    h.keyBytes = be32(108);
+    h.digestIterations = be32(164);
+    for (int i = 0; i < 8; ++i) {
+        h.keySlots[i].materialOffset = be32(208 + 48 * size_t(i) + 40);
+        h.keySlots[i].stripes = be32(208 + 48 * size_t(i) + 44);
+    }
+    return h;
+}
+
+// LUKS2: the PBKDF2 iterations of the digest each key slot is checked with, from the JSON.
+std::map<int, uint64_t> luks2DigestIterations(crypt_device *cd)
+{
+    const char *json = nullptr;
+    if (crypt_dump_json(cd, &json, 0) < 0 || !json)
+        throw Error(ErrorCode::NotSupported, "Cannot read the metadata of the vault's LUKS2 header");
+    const QJsonObject digests = QJsonDocument::fromJson(QByteArray(json)).object().value("digests").toObject();
+    std::map<int, uint64_t> out;
+    for (const QJsonValue &d : digests) {
+        const QJsonObject digest = d.toObject();
+        const uint64_t iterations = uint64_t(std::max(0.0, digest.value("iterations").toDouble()));
+        for (const QJsonValue &slot : digest.value("keyslots").toArray()) {
+            uint64_t &it = out[slot.toString().toInt()];
+            it = std::max(it, iterations);
+        }
+    }
+    return out;
+}
 
 } // namespace
 
@@ -128,6 +186,12 @@ void CryptDevice::validate() const
 {
     if (crypt_header_is_detached(m_cd) == 1)
         throw Error(ErrorCode::NotSupported, "Vaults with a detached LUKS header are not supported");
+    // A mapper name ("coffer-<UUID>") and more are made from the UUID: nothing may be derived
+    // from one that is not canonical (a forged "../../x").
+    if (!Vault::isCanonicalLuksUuid(uuid()))
+        throw Error(ErrorCode::NotSupported,
+                    "This vault's LUKS header has a malformed UUID (not 8-4-4-4-12 hexadecimal "
+                    "digits); Coffer refuses to open it (a damaged or forged header?)");
     if (type() == CRYPT_LUKS2) {
         uint32_t flags = 0;
         if (crypt_persistent_flags_get(m_cd, CRYPT_FLAGS_REQUIREMENTS, &flags) < 0)
@@ -138,7 +202,24 @@ void CryptDevice::validate() const
                         "(an interrupted re-encryption or a newer format); finish it with the "
                         "cryptsetup tool first");
     }
-    int maxSlots = crypt_keyslot_max(crypt_get_type(m_cd));
+    KdfLimits::checkHeader(slotCosts());
+}
+
+std::vector<KdfLimits::SlotCost> CryptDevice::slotCosts() const
+{
+    const bool luks2 = type() == CRYPT_LUKS2;
+    std::map<int, uint64_t> digests;
+    uint64_t luks1Digest = 0;
+    if (luks2) {
+        digests = luks2DigestIterations(m_cd);
+    } else {
+        const auto h = readLuks1Header(crypt_get_device_name(m_cd));
+        if (!h)
+            throw Error(ErrorCode::NotSupported, "Cannot read the vault's LUKS1 header");
+        luks1Digest = h->digestIterations;
+    }
+    std::vector<KdfLimits::SlotCost> out;
+    const int maxSlots = crypt_keyslot_max(crypt_get_type(m_cd));
     for (int slot = 0; slot < maxSlots; ++slot) {
         crypt_keyslot_info ki = crypt_keyslot_status(m_cd, slot);
         if (ki != CRYPT_SLOT_ACTIVE && ki != CRYPT_SLOT_ACTIVE_LAST)
@@ -146,17 +227,38 @@ void CryptDevice::validate() const
         crypt_pbkdf_type pbkdf;
         std::memset(&pbkdf, 0, sizeof pbkdf);
         if (crypt_keyslot_get_pbkdf(m_cd, slot, &pbkdf) < 0)
-            continue; // LUKS2 slots of kinds without a PBKDF (none today)
-        bool argon = pbkdf.type && std::strncmp(pbkdf.type, "argon2", 6) == 0;
-        if (pbkdf.max_memory_kb > maxPbkdfMemoryKiB || pbkdf.parallel_threads > maxPbkdfParallel
-            || (argon && pbkdf.iterations > maxArgonIterations))
-            throw Error(ErrorCode::NotSupported,
-                        "Key slot " + std::to_string(slot)
-                            + " asks for an absurd key derivation cost (memory "
-                            + std::to_string(pbkdf.max_memory_kb) + " KiB, "
-                            + std::to_string(pbkdf.parallel_threads)
-                            + " threads); Coffer refuses to unlock it");
+            throw Error(ErrorCode::NotSupported, "Cannot read the key derivation of key slot "
+                                                     + std::to_string(slot) + " of this vault");
+        KdfLimits::SlotCost cost;
+        cost.slot = slot;
+        cost.kdf = pbkdf.type ? pbkdf.type : "";
+        cost.iterations = pbkdf.iterations;
+        cost.memoryKiB = pbkdf.max_memory_kb;
+        cost.threads = pbkdf.parallel_threads;
+        cost.digestIterations = luks2 ? digests[slot] : luks1Digest;
+        out.push_back(cost);
     }
+    return out;
+}
+
+uint64_t CryptDevice::headerBytes() const
+{
+    if (type() == CRYPT_LUKS2) {
+        uint64_t metadata = 0, keyslots = 0;
+        if (crypt_get_metadata_size(m_cd, &metadata, &keyslots) < 0)
+            throw Error(ErrorCode::NotSupported, "Cannot read the size of the vault's LUKS2 header");
+        return 2 * metadata + keyslots;
+    }
+    // As cryptsetup's LUKS1 backup: up to the end of the last key slot's material.
+    const auto h = readLuks1Header(crypt_get_device_name(m_cd));
+    if (!h)
+        throw Error(ErrorCode::NotSupported, "Cannot read the vault's LUKS1 header");
+    uint64_t end = 0;
+    for (const auto &slot : h->keySlots) {
+        const uint64_t bytes = uint64_t(h->keyBytes) * std::max<uint32_t>(slot.stripes, 4000);
+        end = std::max(end, uint64_t(slot.materialOffset) * 512 + (bytes + 511) / 512 * 512);
+    }
+    return end;
 }
 
 namespace {

@@ -1,17 +1,20 @@
 #pragma once
 
+#include "block/kdflimits.h"
 #include "block/secretbuffer.h"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 struct crypt_device;
 
 namespace Coffer {
 
 // One libcryptsetup context (crypt_device) over a device or file. Owns it (crypt_free).
-// External token plugins are never loaded; headers with requirement flags we do not know, or
-// with absurd PBKDF costs, are refused by load().
+// External token plugins are never loaded; headers with a UUID that is not canonical, with
+// requirement flags (an unfinished re-encryption, or ones we do not know), or with key
+// derivation costs beyond KdfLimits::Header are refused by load().
 class CryptDevice
 {
 public:
@@ -48,6 +51,10 @@ public:
 
     // Sanity checks on a loaded header (done by load()).
     void validate() const;
+    // What each active key slot's key derivation costs (with its digest's).
+    std::vector<KdfLimits::SlotCost> slotCosts() const;
+    // Bytes of the header with its key slots: what a header backup holds.
+    uint64_t headerBytes() const;
 
     // Installs our log callback once (libcryptsetup's messages go to lastMessage(), never to
     // stderr) and disables external token plugins. Safe to call many times.

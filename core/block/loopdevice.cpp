@@ -176,6 +176,18 @@ void LoopDevice::refreshCapacity()
         throw Error::fromErrno(errno, "Cannot update the size of " + m_path);
 }
 
+void LoopDevice::announceHeld(const std::string &luksUuid) const
+{
+    // A synthetic uevent with arguments (Linux 4.13): udev sees SYNTH_UUID=<uuid> and
+    // SYNTH_ARG_COFFER=1 (the kernel takes only letters and digits in an argument). Best effort:
+    // without udevd nobody listens, and a missed event only leaves the device visible.
+    const std::string event = "change " + luksUuid + " COFFER=1";
+    UniqueFd uevent(::open(("/sys/block/loop" + std::to_string(m_number) + "/uevent").c_str(),
+                           O_WRONLY | O_CLOEXEC));
+    if (uevent)
+        (void)!::write(uevent.get(), event.data(), event.size());
+}
+
 void LoopDevice::detach(int timeoutMs)
 {
     if (!valid())

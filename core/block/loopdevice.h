@@ -41,6 +41,10 @@ public:
 
     // Re-reads the backing file's size (after it grew).
     void refreshCapacity();
+    // Tells udev that the mapping coffer-<luksUuid> (a canonical UUID) now holds this device: a
+    // synthetic "change" uevent, so that rules/90-coffer.rules hides it from desktop
+    // automounters, whatever its label.
+    void announceHeld(const std::string &luksUuid) const;
     // Detaches now (LOOP_CLR_FD) and waits up to timeoutMs until the kernel really let go.
     void detach(int timeoutMs = 10000);
     // Hands teardown to the kernel (autoclear): closes our handle without detaching.

@@ -3,6 +3,7 @@
 
 #include "block/vault.h"
 #include "block/mediuminternal.h"
+#include "bytes.h"
 
 #include "error.h"
 
@@ -14,32 +15,6 @@
 
 namespace Coffer::Vault {
 
-namespace {
-
-std::string humanSize(uint64_t bytes)
-{
-    const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    double v = double(bytes);
-    int u = 0;
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        ++u;
-    }
-    char buf[64];
-    if (u == 0)
-        std::snprintf(buf, sizeof buf, "%llu bytes", (unsigned long long)bytes);
-    else
-        std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
-    return buf;
-}
-
-} // namespace
-
-std::string formatSize(uint64_t bytes)
-{
-    return humanSize(bytes);
-}
-
 MediumInfo mediumInfoFor(unsigned long fsMagic, uint64_t freeBytes)
 {
     MediumInfo info;
@@ -49,11 +24,13 @@ MediumInfo mediumInfoFor(unsigned long fsMagic, uint64_t freeBytes)
     case 0x4d44: // MSDOS_SUPER_MAGIC
         info.fsType = "vfat";
         info.canSparse = false;
+        info.ownersFromMount = true;
         info.maxFileSize = (4ull << 30) - 1;
         break;
     case 0x2011BAB0: // EXFAT_SUPER_MAGIC
         info.fsType = "exfat";
         info.canSparse = false;
+        info.ownersFromMount = true;
         break;
     case 0x9123683E: info.fsType = "btrfs"; break;
     case 0x58465342: info.fsType = "xfs"; break;
@@ -89,14 +66,14 @@ void checkFits(const MediumInfo &info, uint64_t totalSize, uint64_t extraBytes)
 {
     if (info.maxFileSize && totalSize > info.maxFileSize)
         throw Error(ErrorCode::NoSpace,
-                    "A vault of " + humanSize(totalSize) + " does not fit on a " + info.fsType
+                    "A vault of " + formatBytes(totalSize) + " does not fit on a " + info.fsType
                         + " drive: files there must be smaller than 4 GiB. Choose a smaller size "
                           "or a drive formatted exFAT or ext4",
                     EFBIG);
     if (extraBytes > info.freeBytes)
         throw Error(ErrorCode::NoSpace,
-                    "The drive has " + humanSize(info.freeBytes) + " free, but the vault needs "
-                        + humanSize(extraBytes) + " more. Choose a smaller size or free some space",
+                    "The drive has " + formatBytes(info.freeBytes) + " free, but the vault needs "
+                        + formatBytes(extraBytes) + " more. Choose a smaller size or free some space",
                     ENOSPC);
 }
 

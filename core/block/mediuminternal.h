@@ -10,7 +10,5 @@ namespace Coffer::Vault {
 MediumInfo mediumInfoFor(unsigned long fsMagic, uint64_t freeBytes);
 // Throws NoSpace if a file of totalSize bytes (needing extraBytes more space) does not fit.
 void checkFits(const MediumInfo &info, uint64_t totalSize, uint64_t extraBytes);
-// "1.5 GiB"
-std::string formatSize(uint64_t bytes);
 
 } // namespace Coffer::Vault

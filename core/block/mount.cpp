@@ -6,6 +6,7 @@
 
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include <fcntl.h>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
 namespace Coffer {
 
@@ -113,17 +115,55 @@ std::string Mount::mountPointOf(dev_t devno)
     return {};
 }
 
-std::vector<Mount::Holder> Mount::holders(dev_t dev)
+bool Mount::Holder::signal(int sig) const
 {
-    std::vector<Holder> out;
+    return pidfd && ::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) == 0;
+}
+
+namespace {
+
+// The real and saved uid from /proc/PID/status ("Uid:\treal\teffective\tsaved\tfs").
+bool uidsOf(const std::string &base, uid_t &real, uid_t &saved)
+{
+    const std::string status = readSmallFile(base + "/status");
+    const size_t at = status.find("\nUid:");
+    unsigned long r = 0, e = 0, s = 0;
+    if (at == std::string::npos || std::sscanf(status.c_str() + at + 5, "%lu %lu %lu", &r, &e, &s) != 3)
+        return false;
+    real = uid_t(r);
+    saved = uid_t(s);
+    return true;
+}
+
+} // namespace
+
+Mount::HolderScan Mount::holders(dev_t dev, const ScanLimits &limits)
+{
+    HolderScan scan;
     DIR *proc = ::opendir("/proc");
     if (!proc)
-        return out;
+        return scan;
+    size_t processes = 0, entries = 0;
+    auto budget = [&] {
+        if (entries < limits.entries)
+            return true;
+        scan.complete = false;
+        return false;
+    };
     while (dirent *e = ::readdir(proc)) {
         char *end = nullptr;
         long pid = std::strtol(e->d_name, &end, 10);
         if (pid <= 0 || *end)
             continue;
+        if (++processes > limits.processes || !budget()) {
+            scan.complete = false;
+            break;
+        }
+        // The pidfd first: whatever is found below is about this process or one that replaced
+        // it, and a signal through the pidfd can only reach this one.
+        UniqueFd pidfd(int(::syscall(SYS_pidfd_open, pid_t(pid), 0)));
+        if (!pidfd)
+            continue; // gone already
         std::string base = std::string("/proc/") + e->d_name;
         std::set<std::string> whats;
         auto on = [&](const std::string &path) {
@@ -140,6 +180,9 @@ std::vector<Mount::Holder> Mount::holders(dev_t dev)
             while (dirent *f = ::readdir(fds)) {
                 if (f->d_name[0] == '.')
                     continue;
+                ++entries;
+                if (!budget())
+                    break;
                 if (on(base + "/fd/" + f->d_name)) {
                     whats.insert("open file");
                     break;
@@ -147,10 +190,11 @@ std::vector<Mount::Holder> Mount::holders(dev_t dev)
             }
             ::closedir(fds);
         }
-        {
+        if (budget()) {
             std::istringstream maps(readSmallFile(base + "/maps", 16 << 20));
             std::string line;
-            while (std::getline(maps, line)) {
+            while (std::getline(maps, line) && budget()) {
+                ++entries;
                 // "addr perms offset MM:mm inode path"
                 std::istringstream f(line);
                 std::string addr, perms, offset, majmin;
@@ -165,16 +209,20 @@ std::vector<Mount::Holder> Mount::holders(dev_t dev)
         }
         if (whats.empty())
             continue;
-        std::string comm = readSmallFile(base + "/comm");
-        while (!comm.empty() && comm.back() == '\n')
-            comm.pop_back();
-        std::string what;
+        Holder h;
+        h.pid = pid_t(pid);
+        if (!uidsOf(base, h.uid, h.savedUid))
+            continue; // gone meanwhile
+        h.name = readSmallFile(base + "/comm");
+        while (!h.name.empty() && h.name.back() == '\n')
+            h.name.pop_back();
         for (const auto &w : whats)
-            what += (what.empty() ? "" : ", ") + w;
-        out.push_back({pid_t(pid), comm, what});
+            h.what += (h.what.empty() ? "" : ", ") + w;
+        h.pidfd = std::move(pidfd);
+        scan.holders.push_back(std::move(h));
     }
     ::closedir(proc);
-    return out;
+    return scan;
 }
 
 } // namespace Coffer

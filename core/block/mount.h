@@ -1,5 +1,7 @@
 #pragma once
 
+#include "block/uniquefd.h"
+
 #include <sys/types.h>
 
 #include <string>
@@ -16,9 +18,29 @@ public:
     struct Holder
     {
         pid_t pid = 0;
-        std::string name;  // comm
-        std::string what;  // "open file", "working directory", "root directory", "executable",
-                           // "mapped file"
+        uid_t uid = 0;      // real uid
+        uid_t savedUid = 0; // with the real uid: whose signals the process takes (kill(2))
+        std::string name;   // comm
+        std::string what;   // "open file", "working directory", "root directory", "executable",
+                            // "mapped file"
+        // Opened before the process was looked at: a signal through it reaches this very
+        // process or none, never one that got its pid later.
+        UniqueFd pidfd;
+        // Sends sig through pidfd; false if the process is gone.
+        bool signal(int sig) const;
+    };
+
+    // How much of /proc a holder scan looks at, so that a flood of processes, open files or
+    // mappings cannot keep root scanning.
+    struct ScanLimits
+    {
+        size_t processes = 32768;
+        size_t entries = 1u << 20; // open files and mapping lines, over all processes
+    };
+    struct HolderScan
+    {
+        std::vector<Holder> holders;
+        bool complete = true; // false: a limit was reached; there may be more
     };
 
     Mount() = default;
@@ -44,7 +66,8 @@ public:
     // /proc/self/mountinfo.
     static std::string mountPointOf(dev_t devno);
     // Processes holding anything on the filesystem whose st_dev is dev.
-    static std::vector<Holder> holders(dev_t dev);
+    static HolderScan holders(dev_t dev, const ScanLimits &limits);
+    static HolderScan holders(dev_t dev) { return holders(dev, ScanLimits()); }
 
 private:
     std::string m_target;

@@ -5,13 +5,16 @@
 
 namespace Coffer {
 
-// A secret (passphrase or key file contents) in memory that is locked (never swapped out) and
-// wiped on destruction. Backed by libcryptsetup's crypt_safe_alloc (mlock + wipe on free).
-// Secrets never appear in error messages, logs, argv or the environment.
+// A secret (passphrase or key file contents) in memory of its own: whole pages mapped for it
+// alone, locked (never swapped out; mlock), left out of core dumps (MADV_DONTDUMP), zero in a
+// forked child (MADV_WIPEONFORK), and wiped before they are unmapped. It grows on demand, each
+// time into new pages with the old ones wiped, so a few bytes take one page, not the most a
+// secret may have. Secrets never appear in error messages, logs, argv or the environment.
 class SecretBuffer
 {
 public:
     SecretBuffer() = default;
+    // `size` zero bytes.
     explicit SecretBuffer(size_t size);
     SecretBuffer(SecretBuffer &&other) noexcept;
     SecretBuffer &operator=(SecretBuffer &&other) noexcept;
@@ -25,18 +28,32 @@ public:
     // at most maxSize bytes (more is an InvalidArgument error). Does not close fd.
     static SecretBuffer readFromFd(int fd, size_t maxSize = 8 * 1024 * 1024);
 
-    const char *data() const { return m_data; }
-    char *data() { return m_data; }
+    const char *data() const;
+    char *data();
     size_t size() const { return m_size; }
     bool empty() const { return m_size == 0; }
-    // Shrinks the visible size (e.g. drop one trailing newline); the memory stays locked.
+    // Bytes mapped: size() rounded up to whole pages, or what reserve() asked for.
+    size_t capacity() const { return m_capacity; }
+    // Whether mlock succeeded (it may not for a user beyond RLIMIT_MEMLOCK; root's is).
+    bool locked() const { return m_locked; }
+
+    // Room for at least `capacity` bytes: the contents move into new pages, the old ones are
+    // wiped. Never shrinks.
+    void reserve(size_t capacity);
+    // Sets size(). Growing keeps the bytes between the old size and capacity() as they are (zero,
+    // or what was read into data() + size() after a reserve), reserving more if needed; shrinking
+    // wipes the bytes dropped.
+    void resize(size_t size);
+    // Shrinks the visible size (e.g. drop one trailing newline); the dropped bytes are wiped.
     void truncate(size_t size);
+    // Wipes and releases the memory (also done by the destructor).
     void wipe();
 
 private:
     char *m_data = nullptr;
     size_t m_size = 0;
     size_t m_capacity = 0;
+    bool m_locked = false;
 };
 
 } // namespace Coffer

@@ -7,6 +7,7 @@
 
 #include "block/cryptdevice.h"
 #include "block/ext4.h"
+#include "block/kdflimits.h"
 #include "block/loopdevice.h"
 #include "block/mapping.h"
 #include "block/mediuminternal.h"
@@ -14,6 +15,7 @@
 #include "block/uniquefd.h"
 #include "block/util.h"
 #include "block/vaultinternal.h"
+#include "bytes.h"
 #include "error.h"
 
 #include <libcryptsetup.h>
@@ -41,7 +43,6 @@ namespace Coffer::Vault {
 namespace {
 
 constexpr uint64_t MiB = 1ull << 20;
-constexpr const char *labelPrefix = "coffer:";
 constexpr const char *subsystemName = "coffer";
 
 // libcryptsetup wants a path. /proc/self/fd/N names exactly the caller's inode: no path of the
@@ -74,29 +75,9 @@ uint64_t roundUpMiB(uint64_t size)
     return (size + MiB - 1) / MiB * MiB;
 }
 
-} // namespace
-
-void validateName(const std::string &name)
-{
-    if (name.empty())
-        throw Error(ErrorCode::InvalidArgument, "The vault needs a name");
-    if (name.size() > maximumNameLength)
-        throw Error(ErrorCode::InvalidArgument,
-                    "The vault's name is too long (at most " + std::to_string(maximumNameLength)
-                        + " bytes)");
-    if (name == "." || name == "..")
-        throw Error(ErrorCode::InvalidArgument, "\".\" and \"..\" cannot be vault names");
-    for (unsigned char c : name) {
-        if (c == '/' || c < 0x20 || c == 0x7f)
-            throw Error(ErrorCode::InvalidArgument,
-                        "The vault's name may not contain \"/\" or control characters");
-    }
-}
-
-namespace {
-
 void applyPbkdf(crypt_device *cd, const PbkdfOptions &o)
 {
+    KdfLimits::checkNewSlot(o);
     if (!o.memoryKiB && !o.iterMs && !o.iterations && !o.parallel)
         return; // cryptsetup's own benchmarked defaults
     const crypt_pbkdf_type *def = crypt_get_pbkdf_default(CRYPT_LUKS2);
@@ -138,7 +119,7 @@ void fillFromHeader(OpenVault &v, const CryptDevice &cd)
     v.luksUuid = cd.uuid();
     v.luksType = cd.type();
     v.label = cd.label();
-    v.name = v.label.rfind(labelPrefix, 0) == 0 ? v.label.substr(std::strlen(labelPrefix)) : v.label;
+    v.name = nameFromLabel(v.label);
 }
 
 // Loop device number of a block device's major:minor via sysfs ("loop3" -> 3), -1 if not a loop.
@@ -157,16 +138,41 @@ int loopNumberOf(dev_t dev)
     return std::atoi(base + 4);
 }
 
-std::string describeHolders(const std::vector<Holder> &hs)
+std::string describeHolders(const std::vector<const Mount::Holder *> &hs)
 {
     std::string s;
-    for (const auto &h : hs) {
+    for (const auto *h : hs) {
         if (!s.empty())
             s += ", ";
-        s += h.name + " (pid " + std::to_string(h.pid) + ", " + h.what + ")";
+        s += h->name + " (pid " + std::to_string(h->pid) + ", " + h->what + ")";
     }
     return s;
 }
+
+// The holders of dev other than this process, split into those `owner` could signal (all of
+// them without an owner) and the others'.
+struct Holders
+{
+    Mount::HolderScan scan;
+    std::vector<const Mount::Holder *> stoppable, others;
+
+    Holders(dev_t dev, const std::optional<uid_t> &owner)
+        : scan(Mount::holders(dev))
+    {
+        const pid_t self = ::getpid();
+        for (const Mount::Holder &h : scan.holders) {
+            if (h.pid == self)
+                continue;
+            (!owner || h.uid == *owner || h.savedUid == *owner ? stoppable : others).push_back(&h);
+        }
+    }
+    bool none() const { return stoppable.empty() && others.empty(); }
+    std::string incomplete() const
+    {
+        return scan.complete ? std::string()
+                             : " (and maybe others: there were too many processes or open files to look at all)";
+    }
+};
 
 std::vector<int> activeKeyslots(const CryptDevice &cd)
 {
@@ -221,7 +227,7 @@ std::string formatLuks2(const std::string &path, const SecretBuffer &volumeKey,
 
     CryptDevice cd = CryptDevice::init(path);
     applyPbkdf(cd.get(), options.pbkdf);
-    const std::string label = labelPrefix + options.name;
+    const std::string label = labelFor(options.name);
     crypt_params_luks2 params;
     std::memset(&params, 0, sizeof params);
     params.sector_size = options.sectorSize;
@@ -241,6 +247,7 @@ std::string formatLuks2(const std::string &path, const SecretBuffer &volumeKey,
         if (r < 0)
             throwCryptError(r, "Cannot add the key file to the vault");
     }
+    cd.validate(); // what a benchmark chose must open again
     return cd.uuid();
 }
 
@@ -280,9 +287,9 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
         throw Error(ErrorCode::InvalidArgument, "The vault's size must be more than 0");
     size = roundUpMiB(size);
     if (size < minimumSize)
-        throw Error(ErrorCode::InvalidArgument, "A vault must be at least " + formatSize(minimumSize));
+        throw Error(ErrorCode::InvalidArgument, "A vault must be at least " + formatBytes(minimumSize));
     if (size > maximumSize)
-        throw Error(ErrorCode::InvalidArgument, "A vault can be at most " + formatSize(maximumSize));
+        throw Error(ErrorCode::InvalidArgument, "A vault can be at most " + formatBytes(maximumSize));
     struct stat st = statBacking(backingFd);
     if (st.st_size != 0)
         throw Error(ErrorCode::InvalidArgument,
@@ -303,7 +310,7 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
     // is ours, so activation below needs no second (slow) key derivation.
     SecretBuffer volumeKey = randomKey(options.keyBits / 8);
     result.luksUuid = formatLuks2(fdPath(backingFd), volumeKey, passphrase, options);
-    result.label = labelPrefix + options.name;
+    result.label = labelFor(options.name);
     result.size = size;
 
     LoopDevice loop = LoopDevice::attach(backingFd, {options.sectorSize >= 4096 ? 4096u : 512u, true, false});
@@ -372,13 +379,21 @@ OpenVault open(int backingFd, const SecretBuffer &secret, const std::string &mou
         throw Error(ErrorCode::Busy, "The vault file changed while it was being opened", EBUSY);
     v.keyslot = cd.activate(v.mapperName, secret, options.readOnly);
     Mapping mapping(v.mapperName);
+    // The loop's own uevents came before the mapping existed: now udev learns who holds it.
+    loop.announceHeld(v.luksUuid);
 
     Ext4::State state = Ext4::state(v.mapperDevice);
     if (state == Ext4::State::NotExt)
         throw Error(ErrorCode::NotSupported, "The vault unlocked, but it holds no ext4 filesystem");
-    bool runFsck = options.fsck.value_or(state == Ext4::State::NeedsCheck);
-    if (runFsck && !options.readOnly) {
-        Ext4::fsckPreen(v.mapperDevice);
+    // A vault not closed cleanly is always checked first: its filesystem is someone's image and
+    // the kernel is to mount it (design.md 4.3). Read-only there is nothing to replay or repair it
+    // with, so it is refused.
+    if (state == Ext4::State::NeedsCheck && options.readOnly)
+        throw Error(ErrorCode::Failed, "This vault was not closed cleanly and needs a file system "
+                                       "check, which a read-only unlock cannot do; unlock it "
+                                       "read-write once");
+    if (state == Ext4::State::NeedsCheck || (options.forceFsck && !options.readOnly)) {
+        Ext4::fsckPreen(v.mapperDevice, options.forceFsck);
         v.fsckRan = true;
     }
 
@@ -401,8 +416,8 @@ std::vector<Holder> holders(const std::string &mountPoint)
     std::vector<Holder> out;
     if (!dev)
         return out;
-    for (const auto &h : Mount::holders(dev))
-        out.push_back({h.pid, h.name, h.what});
+    for (const auto &h : Mount::holders(dev).holders)
+        out.push_back({h.pid, h.uid, h.name, h.what});
     return out;
 }
 
@@ -424,34 +439,49 @@ void close(const OpenVault &vault, const CloseOptions &options)
         } else if (::umount2(mountPoint.c_str(), UMOUNT_NOFOLLOW) < 0) {
             if (errno != EBUSY)
                 throw Error::fromErrno(errno, "Cannot unmount the vault at " + mountPoint);
-            std::vector<Holder> hs = holders(mountPoint);
-            if (!options.force) {
-                std::string who = describeHolders(hs);
-                throw Error(ErrorCode::Busy,
-                            "The vault is in use" + (who.empty() ? std::string() : " by " + who)
-                                + ". Close these programs and try again, or lock it by force",
-                            EBUSY);
+            const std::optional<uid_t> owner = options.force ? options.ownerUid : std::nullopt;
+            auto othersHold = [&](const Holders &hs) {
+                const std::string who = describeHolders(hs.others);
+                return Error(ErrorCode::Busy,
+                             "The vault is in use by programs of other users: " + who + hs.incomplete()
+                                 + ". Coffer stops only your own programs; ask an administrator, or "
+                                   "wait until they let go",
+                             EBUSY);
+            };
+            {
+                const Holders hs(dev, owner);
+                if (!options.force) {
+                    const std::string who = describeHolders(hs.stoppable);
+                    throw Error(ErrorCode::Busy,
+                                "The vault is in use" + (who.empty() ? std::string() : " by " + who)
+                                    + hs.incomplete() + ". Close these programs and try again, or lock it by force",
+                                EBUSY);
+                }
+                if (!hs.others.empty())
+                    throw othersHold(hs); // nothing stopped: locking would not succeed anyway
             }
-            const pid_t self = ::getpid();
-            auto killAll = [&](int sig) {
-                for (const auto &h : holders(mountPoint))
-                    if (h.pid != self)
-                        ::kill(h.pid, sig);
+            auto stopAll = [&](int sig) {
+                const Holders hs(dev, owner);
+                for (const Mount::Holder *h : hs.stoppable)
+                    h->signal(sig);
             };
-            auto othersGone = [&] {
-                for (const auto &h : holders(mountPoint))
-                    if (h.pid != self)
-                        return false;
-                return true;
-            };
-            killAll(SIGTERM);
-            if (!waitUntil(options.killTimeoutMs, othersGone)) {
-                killAll(SIGKILL);
-                waitUntil(2000, othersGone);
+            auto stoppableGone = [&] { return Holders(dev, owner).stoppable.empty(); };
+            stopAll(SIGTERM);
+            if (!waitUntil(options.killTimeoutMs, stoppableGone)) {
+                stopAll(SIGKILL);
+                waitUntil(2000, stoppableGone);
             }
             if (::umount2(mountPoint.c_str(), UMOUNT_NOFOLLOW) < 0) {
                 if (errno != EBUSY)
                     throw Error::fromErrno(errno, "Cannot unmount the vault at " + mountPoint);
+                // Still busy: detach lazily only from what is ours to stop (a process that
+                // started meanwhile, or a reference no scan sees); never from another's program.
+                const Holders hs(dev, owner);
+                if (!hs.others.empty())
+                    throw othersHold(hs);
+                if (!hs.scan.complete)
+                    throw Error(ErrorCode::Busy, "The vault is still in use, and there are too many "
+                                                 "processes or open files to tell by whom", EBUSY);
                 Mount::unmount(mountPoint, MNT_DETACH);
                 lazy = true;
             }
@@ -518,7 +548,7 @@ std::vector<OpenVault> listOpen()
             CryptDevice cd = CryptDevice::byName(name);
             v.luksType = cd.type();
             v.label = cd.label();
-            v.name = v.label.rfind(labelPrefix, 0) == 0 ? v.label.substr(std::strlen(labelPrefix)) : v.label;
+            v.name = nameFromLabel(v.label);
         } catch (const Error &) {
         }
         v.mountPoint = Mount::mountPointOf(info->devno);
@@ -610,10 +640,11 @@ HeaderInfo headerInfo(int backingFd)
 
 namespace {
 
-void copyAll(int from, int to)
+// Copies until EOF; more than maxBytes is refused (the reader may be a caller's endless pipe).
+void copyAll(int from, int to, uint64_t maxBytes = UINT64_MAX)
 {
     char buf[65536];
-    for (;;) {
+    for (uint64_t total = 0;;) {
         ssize_t n = ::read(from, buf, sizeof buf);
         if (n < 0 && errno == EINTR)
             continue;
@@ -621,6 +652,9 @@ void copyAll(int from, int to)
             throw Error::fromErrno(errno, "Cannot read the header backup");
         if (n == 0)
             return;
+        total += uint64_t(n);
+        if (total > maxBytes)
+            throw Error(ErrorCode::InvalidArgument, "This is not a LUKS header backup (too large)");
         for (ssize_t off = 0; off < n;) {
             ssize_t w = ::write(to, buf + off, size_t(n - off));
             if (w < 0 && errno == EINTR)
@@ -661,6 +695,11 @@ void backupHeader(int backingFd, int outFd)
 {
     statBacking(backingFd);
     CryptDevice cd = CryptDevice::load(fdPath(backingFd));
+    if (cd.headerBytes() > maximumHeaderBackupSize)
+        throw Error(ErrorCode::NotSupported,
+                    "This vault's header claims to be larger than " + formatBytes(maximumHeaderBackupSize)
+                        + ", which no real LUKS header is; Coffer does not back it up (a damaged "
+                          "or forged header?)");
     TempDir dir;
     const std::string file = dir.path + "/header";
     int r = crypt_header_backup(cd.get(), nullptr, file.c_str());
@@ -687,9 +726,9 @@ void restoreHeader(int backingFd, int inFd)
     UniqueFd copy(::memfd_create("coffer-header", MFD_CLOEXEC));
     if (!copy)
         throw Error::fromErrno(errno, "Cannot read the header backup");
-    copyAll(inFd, copy.get());
+    copyAll(inFd, copy.get(), maximumHeaderBackupSize);
     struct stat cst;
-    if (::fstat(copy.get(), &cst) < 0 || cst.st_size < 4096 || cst.st_size > (128ll << 20))
+    if (::fstat(copy.get(), &cst) < 0 || cst.st_size < 4096 || uint64_t(cst.st_size) > maximumHeaderBackupSize)
         throw Error(ErrorCode::InvalidArgument, "This is not a LUKS header backup (wrong size)");
 
     std::string backupUuid;
@@ -697,6 +736,12 @@ void restoreHeader(int backingFd, int inFd)
         CryptDevice backup = CryptDevice::init(fdPath(copy.get()));
         if (crypt_load(backup.get(), CRYPT_LUKS, nullptr) < 0)
             throw Error(ErrorCode::InvalidArgument, "This is not a LUKS header backup");
+        // What load() refuses (a forged UUID, absurd costs) must not become the vault's header.
+        try {
+            backup.validate();
+        } catch (const Error &e) {
+            throw Error(ErrorCode::InvalidArgument, "Coffer does not restore this header backup: " + e.message());
+        }
         backupUuid = backup.uuid();
     }
     try {
@@ -729,9 +774,9 @@ void grow(int backingFd, uint64_t newSize, const SecretBuffer &secret, const Ope
     newSize = roundUpMiB(newSize);
     if (newSize <= oldSize)
         throw Error(ErrorCode::InvalidArgument, "A vault can only grow: the new size must be larger than "
-                                                    + formatSize(oldSize));
+                                                    + formatBytes(oldSize));
     if (newSize > maximumSize)
-        throw Error(ErrorCode::InvalidArgument, "A vault can be at most " + formatSize(maximumSize));
+        throw Error(ErrorCode::InvalidArgument, "A vault can be at most " + formatBytes(maximumSize));
     MediumInfo medium = mediumInfo(backingFd);
     checkFits(medium, newSize, newSize - std::min<uint64_t>(newSize, uint64_t(st.st_blocks) * 512));
 
@@ -783,7 +828,7 @@ void grow(int backingFd, uint64_t newSize, const SecretBuffer &secret, const Ope
         if (r < 0)
             throwCryptError(r, "Cannot grow the vault's encrypted volume");
         Mapping::deferRemove(name); // keep the kernel's teardown promise after the reload
-        Ext4::resize(open->mapperDevice);
+        Ext4::resizeMounted(open->mountPoint, open->mapperDevice);
         return;
     }
 

@@ -15,6 +15,7 @@
 //        -> LUKS2 (libcryptsetup) -> dm-crypt "coffer-<LUKS UUID>" -> ext4 -> mount.
 
 #include "block/secretbuffer.h"
+#include "block/vaultname.h"
 
 #include <sys/types.h>
 
@@ -34,6 +35,7 @@ struct MediumInfo
     uint64_t freeBytes = 0;     // available to the caller's file (f_bavail * f_frsize)
     uint64_t maxFileSize = 0;   // 0 = no known limit; vfat: 4 GiB - 1
     bool canSparse = true;      // false on vfat / exfat: the full size is written at once
+    bool ownersFromMount = false; // vfat / exfat: every file's owner is a mount option
     std::vector<std::string> warnings; // sentences to show before creating
 };
 
@@ -50,7 +52,6 @@ MediumInfo checkMedium(int backingFd, uint64_t size);
 
 inline constexpr uint64_t minimumSize = 32ull << 20;   // LUKS2 header (16 MiB) + a small ext4
 inline constexpr uint64_t maximumSize = 64ull << 40;   // 64 TiB
-inline constexpr size_t maximumNameLength = 40;  // LUKS2 labels hold 47 bytes, "coffer:" takes 7
 
 struct PbkdfOptions
 {
@@ -93,9 +94,10 @@ CreateResult create(int backingFd, uint64_t size, const SecretBuffer &passphrase
 struct OpenOptions
 {
     bool readOnly = false;
-    // nullopt: run "e2fsck -p" only when the ext4 superblock says the vault was not closed
-    // cleanly (needs recovery, not valid, or errors); true: always; false: never.
-    std::optional<bool> fsck;
+    // "e2fsck -p" runs whenever the ext4 superblock says the vault was not closed cleanly (needs
+    // recovery, not valid, or errors); nothing can skip that. forceFsck: also on a clean one
+    // ("e2fsck -pf"; read-write only).
+    bool forceFsck = false;
     bool directIo = true;        // loop device with direct I/O when the medium allows it
 };
 
@@ -120,7 +122,8 @@ struct OpenVault
 // Unlocks with a passphrase or key file contents (both are tried the same way) and mounts ext4 at
 // mountPoint (an existing empty directory the caller created) with nosuid,nodev,noexec and
 // errors=remount-ro. BadPassphrase if no key slot matches; NotSupported for no LUKS header;
-// Busy when this vault (same LUKS UUID) is already open.
+// Busy when this vault (same LUKS UUID) is already open; Failed for a read-only unlock of a
+// vault that needs a check.
 OpenVault open(int backingFd, const SecretBuffer &secret, const std::string &mountPoint,
                const OpenOptions &options = {});
 
@@ -128,11 +131,13 @@ OpenVault open(int backingFd, const SecretBuffer &secret, const std::string &mou
 struct Holder
 {
     pid_t pid = 0;
+    uid_t uid = 0;               // real uid
     std::string name;            // /proc/PID/comm
     std::string what;            // "open file", "working directory", ...
 };
 
-// Every process holding something on the filesystem mounted at mountPoint.
+// Every process holding something on the filesystem mounted at mountPoint (as far as the bounded
+// scan of /proc goes: Mount::ScanLimits).
 std::vector<Holder> holders(const std::string &mountPoint);
 
 struct CloseOptions
@@ -140,8 +145,12 @@ struct CloseOptions
     // false: a busy mount fails with Busy and a message naming the holders (pid + name).
     // true: SIGTERM the holders, then SIGKILL the ones left after killTimeoutMs, then unmount;
     //       if still busy, detach lazily (the kernel finishes the teardown when the last user
-    //       goes away).
+    //       goes away). Signals go through pidfds: never to a process that got a holder's pid.
     bool force = false;
+    // With force: stop only the processes this user could signal themselves (real or saved uid;
+    // the vault's owner). When others hold the vault, nothing is stopped: Busy names them.
+    // nullopt: any process (root's own teardown).
+    std::optional<uid_t> ownerUid;
     int killTimeoutMs = 3000;
     // Lazy unmount at once (drive yanked: nothing can be flushed anyway).
     bool lazy = false;
@@ -173,10 +182,16 @@ int addKey(int backingFd, const SecretBuffer &existing, const SecretBuffer &newS
 // Removes the key slot `secret` opens. Refuses to remove the last one.
 void removeKey(int backingFd, const SecretBuffer &secret);
 
+// The largest header backup: LUKS2's two 4 MiB metadata copies and its 128 MiB of key slots.
+inline constexpr uint64_t maximumHeaderBackupSize = (2 * 4 + 128) << 20;
+
 // Writes the LUKS header (both copies + key slots) to outFd (truncated first if a regular file).
+// A header claiming to need more than maximumHeaderBackupSize is refused before anything is
+// written (a forged LUKS1 header can place its key slots gigabytes in).
 void backupHeader(int backingFd, int outFd);
-// Writes a header backup (read from inFd) over the vault's header. Refuses a backup whose
-// LUKS UUID differs from a still-readable header on the vault.
+// Writes a header backup (read from inFd) over the vault's header. Refuses a backup that is not
+// one (at most maximumHeaderBackupSize, a header CryptDevice::load accepts) or whose LUKS UUID
+// differs from a still-readable header on the vault.
 void restoreHeader(int backingFd, int inFd);
 
 struct HeaderInfo

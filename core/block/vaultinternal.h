@@ -15,6 +15,4 @@ std::string formatLuks2(const std::string &path, const SecretBuffer &volumeKey,
 // A fresh random volume key of `bytes` bytes, in locked memory.
 SecretBuffer randomKey(size_t bytes);
 
-void validateName(const std::string &name);
-
 } // namespace Coffer::Vault

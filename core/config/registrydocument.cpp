@@ -225,6 +225,7 @@ VaultEntry readVault(const QString &uuid, const QJsonObject &object)
     v.lock.onSuspend = l.boolean("on-suspend", true);
     v.lock.onScreenLock = l.optionalBoolean("on-screen-lock");
     v.lock.idleMinutes = l.optionalInteger("idle-minutes", 0, maxIdleMinutes);
+    v.lock.maxOpenMinutes = l.optionalInteger("max-open-minutes", 0, maxOpenMinutesLimit);
     v.lock.afterSync = l.boolean("after-sync", true);
     const QJsonObject secret = f.object("secret");
     const Fields s(secret, where + QStringLiteral(", secret"));
@@ -282,6 +283,7 @@ QJsonObject writeVault(const VaultEntry &v)
                             {{"on-suspend", v.lock.onSuspend},
                              {"on-screen-lock", v.lock.onScreenLock ? QJsonValue(*v.lock.onScreenLock) : QJsonValue()},
                              {"idle-minutes", orNull(v.lock.idleMinutes)},
+                             {"max-open-minutes", orNull(v.lock.maxOpenMinutes)},
                              {"after-sync", v.lock.afterSync}})},
             {"secret", merged(o.value(QLatin1String("secret")).toObject(),
                               {{"source", QLatin1String(secretNames.name(v.secretSource))},
@@ -291,7 +293,7 @@ QJsonObject writeVault(const VaultEntry &v)
             {"last-success", v.lastSuccess ? QJsonValue(timeText(*v.lastSuccess)) : QJsonValue()}});
 }
 
-// Settings are four small values: one of the wrong type falls back to its default, and the
+// Settings are a few small values: one of the wrong type falls back to its default, and the
 // problem is reported (the file is not set aside for it).
 Settings readSettings(const QJsonObject &object, std::vector<std::string> &problems)
 {
@@ -307,6 +309,7 @@ Settings readSettings(const QJsonObject &object, std::vector<std::string> &probl
     };
     read([&] { s.lockOnScreenLock = f.boolean("lock-on-screen-lock", s.lockOnScreenLock); });
     read([&] { s.idleLockMinutes = int(f.integer("idle-lock-minutes", s.idleLockMinutes, 0, maxIdleMinutes)); });
+    read([&] { s.maxOpenMinutes = int(f.integer("max-open-minutes", s.maxOpenMinutes, 0, maxOpenMinutesLimit)); });
     read([&] { s.notifications = f.boolean("notifications", s.notifications); });
     read([&] { s.staleAfterDays = int(f.integer("stale-after-days", s.staleAfterDays, 1, maxStaleAfterDays)); });
     return s;
@@ -316,11 +319,42 @@ QJsonObject writeSettings(const Settings &s)
 {
     return merged(s.original, {{"lock-on-screen-lock", s.lockOnScreenLock},
                                {"idle-lock-minutes", s.idleLockMinutes},
+                               {"max-open-minutes", s.maxOpenMinutes},
                                {"notifications", s.notifications},
                                {"stale-after-days", s.staleAfterDays}});
 }
 
 } // namespace
+
+const char *triggerName(Trigger trigger)
+{
+    return triggerNames.name(trigger);
+}
+
+std::optional<Trigger> triggerFromName(const QString &name)
+{
+    return triggerNames.value(name);
+}
+
+const char *secretSourceName(SecretSource source)
+{
+    return secretNames.name(source);
+}
+
+std::optional<SecretSource> secretSourceFromName(const QString &name)
+{
+    return secretNames.value(name);
+}
+
+const char *modeName(Sync::Mode mode)
+{
+    return modeNames.name(mode);
+}
+
+std::optional<Sync::Mode> modeFromName(const QString &name)
+{
+    return modeNames.value(name);
+}
 
 QJsonValue bytesToJson(std::string_view bytes)
 {

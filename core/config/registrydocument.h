@@ -4,8 +4,8 @@
 //
 //   {
 //     "version": 1,
-//     "settings": {"lock-on-screen-lock": true, "idle-lock-minutes": 0, "notifications": true,
-//                  "stale-after-days": 7},
+//     "settings": {"lock-on-screen-lock": true, "idle-lock-minutes": 0, "max-open-minutes": 0,
+//                  "notifications": true, "stale-after-days": 7},
 //     "vaults": {
 //       "<LUKS UUID>": {
 //         "name": "keys",
@@ -15,7 +15,8 @@
 //         "mode": "mirror" | "snapshot",
 //         "retention": {"keep-last": 0, "keep-daily": 0, "keep-weekly": 0},
 //         "trigger": "ask" | "backup" | "manual",
-//         "lock": {"on-suspend": true, "on-screen-lock": true, "idle-minutes": 10, "after-sync": true},
+//         "lock": {"on-suspend": true, "on-screen-lock": true, "idle-minutes": 10,
+//                  "max-open-minutes": 120, "after-sync": true},
 //         "secret": {"source": "prompt" | "key-file" | "keyring", "key-file": "/home/alice/k"},
 //         "stale-after-days": 7,
 //         "last-sync": {"time": "2025-01-31T12:00:00Z", "outcome": "ok", "bytes": 1, "files": 1},
@@ -34,6 +35,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +68,15 @@ RegistryDocument parseRegistry(const QByteArray &json);
 
 // Indented JSON, ending in a newline.
 QByteArray serializeRegistry(const RegistryDocument &document);
+
+// The names the file uses for a trigger, a secret source and a sync mode (for command lines and
+// reports too), and back: nothing for a name that is none of them.
+const char *triggerName(Trigger trigger);
+std::optional<Trigger> triggerFromName(const QString &name);
+const char *secretSourceName(SecretSource source);
+std::optional<SecretSource> secretSourceFromName(const QString &name);
+const char *modeName(Sync::Mode mode);
+std::optional<Sync::Mode> modeFromName(const QString &name);
 
 // A byte string as JSON: a string if it is UTF-8, else {"base64": ...}. The reverse throws
 // Failed for anything else.

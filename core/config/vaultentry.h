@@ -56,6 +56,8 @@ struct LockPolicy
     std::optional<bool> onScreenLock;   // nothing: the application's setting
     std::optional<int> idleMinutes;     // nothing: the application's setting; 0: never
     bool afterSync = true;              // lock again after a backup that a plug started
+    std::optional<int> maxOpenMinutes;  // lock this long after unlocking, by the wall clock (time
+                                        // asleep counts); nothing: the application's; 0: never
     bool operator==(const LockPolicy &) const = default;
 };
 
@@ -103,6 +105,7 @@ struct Settings
 {
     bool lockOnScreenLock = true;
     int idleLockMinutes = 0;            // 0: never
+    int maxOpenMinutes = 0;             // lock a vault this long after it was unlocked; 0: never
     bool notifications = true;
     int staleAfterDays = 7;             // a vault not backed up for this long is stale
     QJsonObject original;
@@ -110,6 +113,7 @@ struct Settings
 
 inline constexpr int maxStaleAfterDays = 3650;
 inline constexpr int maxIdleMinutes = 24 * 60;
+inline constexpr int maxOpenMinutesLimit = 7 * 24 * 60;
 
 struct Staleness
 {

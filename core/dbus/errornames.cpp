@@ -2,15 +2,6 @@
 
 namespace Coffer::DBusErrors {
 
-namespace {
-constexpr ErrorCode AllCodes[] = {
-    ErrorCode::NotAuthorized, ErrorCode::BadPassphrase, ErrorCode::Busy,
-    ErrorCode::NoSpace,       ErrorCode::InvalidArgument, ErrorCode::NotSupported,
-    ErrorCode::NotFound,      ErrorCode::Cancelled,     ErrorCode::MediumGone,
-    ErrorCode::Failed,
-};
-} // namespace
-
 QString errorName(ErrorCode code)
 {
     const std::string_view name = errorCodeName(code);
@@ -19,13 +10,9 @@ QString errorName(ErrorCode code)
 
 ErrorCode errorCodeFromName(const QString &name)
 {
-    if (name.startsWith(QLatin1String(Prefix))) {
-        for (ErrorCode code : AllCodes) {
-            if (name == errorName(code))
-                return code;
-        }
-        return ErrorCode::Failed;
-    }
+    if (name.startsWith(QLatin1String(Prefix)))
+        return Coffer::errorCodeFromName(name.mid(qsizetype(sizeof Prefix - 1)).toStdString())
+            .value_or(ErrorCode::Failed);
     // The bus's own errors: the daemon refused (policy), the service is not installed, or the
     // peer sent something that does not match the interface.
     if (name == QLatin1String("org.freedesktop.DBus.Error.AccessDenied")

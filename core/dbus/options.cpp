@@ -82,7 +82,7 @@ const std::map<std::string_view, std::vector<OptionSpec>> &allSpecs()
         {"CreateVault",
          {{Key::Label, "s"}, {Key::PbkdfMemoryKiB, "u"}, {Key::PbkdfIterMs, "u"},
           {Key::PbkdfIterations, "u"}, {Key::KeyFile, "h"}}},
-        {"Unlock", {{Key::ReadOnly, "b"}}},
+        {"Unlock", {{Key::ReadOnly, "b"}, {Key::LockOnSuspend, "b"}}},
         {"Lock", {{Key::Force, "b"}}},
         {"Sync",
          {{Key::Mode, "s"}, {Key::Exclude, "as"}, {Key::LockAfter, "b"}, {Key::Checksum, "b"},
@@ -327,6 +327,7 @@ void registerOptionTypes()
         qDBusRegisterMetaType<WarningWire>();
         qDBusRegisterMetaType<QList<WarningWire>>();
         qDBusRegisterMetaType<QList<QByteArray>>();
+        qDBusRegisterMetaType<QList<QVariantMap>>(); // ListMedia
         return true;
     }();
     (void)done;
@@ -359,6 +360,7 @@ CreateOptions decodeCreateOptions(const QVariantMap &options)
     if (o.pbkdf.memoryKiB != 0 && o.pbkdf.memoryKiB < PbkdfLimit::minMemoryKiB)
         throw invalid(std::string("Option ") + Key::PbkdfMemoryKiB + " must be at least "
                       + std::to_string(PbkdfLimit::minMemoryKiB) + ".");
+    KdfLimits::checkNewSlot(o.pbkdf); // the options together (memory x iterations)
     o.keyFile = r.fd(Key::KeyFile);
     return o;
 }
@@ -368,6 +370,8 @@ QVariantMap encode(const UnlockOptions &o)
     QVariantMap map;
     if (o.readOnly)
         map.insert(QLatin1String(Key::ReadOnly), true);
+    if (!o.lockOnSuspend)
+        map.insert(QLatin1String(Key::LockOnSuspend), false);
     return map;
 }
 
@@ -376,6 +380,7 @@ UnlockOptions decodeUnlockOptions(const QVariantMap &options)
     const Reader r(options, "Unlock");
     UnlockOptions o;
     o.readOnly = r.boolean(Key::ReadOnly, false);
+    o.lockOnSuspend = r.boolean(Key::LockOnSuspend, true);
     return o;
 }
 

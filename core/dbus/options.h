@@ -9,6 +9,7 @@
 // ("key:signature key:signature ..."); tests/unit/test_dbus_contract compares it with
 // optionSpecs(), so the XML documents exactly what the helper accepts.
 
+#include "block/kdflimits.h"
 #include "block/vault.h"
 #include "media/medium.h"
 #include "sync/syncengine.h"
@@ -32,6 +33,7 @@ inline constexpr char PbkdfIterations[] = "pbkdf-iterations";
 inline constexpr char KeyFile[] = "keyfile";
 // Unlock
 inline constexpr char ReadOnly[] = "read-only";
+inline constexpr char LockOnSuspend[] = "lock-on-suspend";
 // Vault.Lock
 inline constexpr char Force[] = "force";
 // Vault.Sync
@@ -94,13 +96,9 @@ struct OptionSpec
 const std::vector<OptionSpec> &optionSpecs(std::string_view dictionary);
 
 // The most a caller may ask of a new key slot's key derivation (tests and slow machines pass
-// small values; zero means cryptsetup's benchmarked default).
-namespace PbkdfLimit {
-inline constexpr uint32_t maxMemoryKiB = 4u * 1024 * 1024;
-inline constexpr uint32_t minMemoryKiB = 8;
-inline constexpr uint32_t maxIterMs = 60000;
-inline constexpr uint32_t maxIterations = 1000;
-} // namespace PbkdfLimit
+// small values; zero means cryptsetup's benchmarked default): the block layer's limits, which
+// lie within what it accepts of a header (core/block/kdflimits.h).
+namespace PbkdfLimit = KdfLimits::NewSlot;
 
 // Retention counts and other small numbers.
 inline constexpr uint32_t maxKeepCount = 10000;
@@ -117,6 +115,9 @@ struct CreateOptions
 struct UnlockOptions
 {
     bool readOnly = false;
+    // The helper locks the vault itself before the system suspends or shuts down (false: it is
+    // left open). The caller's choice, from its registry: the helper reads no user's files.
+    bool lockOnSuspend = true;
 };
 
 struct LockOptions

@@ -1,8 +1,7 @@
 #include "sync/fsops.h"
 
-#include "block/uniquefd.h"
-
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -35,7 +34,13 @@ constexpr size_t ChunkBytes = 8u << 20;
 
 } // namespace
 
-std::vector<std::string> readDirNames(int dirFd)
+bool isEntryName(std::string_view name)
+{
+    return !name.empty() && name != "." && name != ".." && name.size() <= 255
+        && name.find('/') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+std::vector<std::string> readDirNames(int dirFd, Side side)
 {
     std::vector<std::string> names;
     alignas(8) char buf[32768];
@@ -44,7 +49,7 @@ std::vector<std::string> readDirNames(int dirFd)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            throw SysError{errno};
+            throw SysError{errno, side};
         }
         if (n == 0)
             break;
@@ -69,6 +74,7 @@ struct XTarget
     int fd = -1;
     std::string path;
     bool follow = false;
+    Side side = Side::Destination;
 
     ssize_t list(char *buf, size_t size) const
     {
@@ -97,9 +103,10 @@ struct XTarget
     }
 };
 
-XTarget targetOf(int fd, bool pathFd)
+XTarget targetOf(int fd, bool pathFd, Side side)
 {
     XTarget t;
+    t.side = side;
     if (pathFd) {
         t.path = procPath(fd);
         t.follow = true;
@@ -109,9 +116,10 @@ XTarget targetOf(int fd, bool pathFd)
     return t;
 }
 
-XTarget targetAt(int dirFd, const std::string &name)
+XTarget targetAt(int dirFd, const std::string &name, Side side)
 {
     XTarget t;
+    t.side = side;
     t.path = procPath(dirFd) + "/" + name;
     return t;
 }
@@ -126,7 +134,7 @@ Xattrs readXattrs(const XTarget &t)
     while (len < 0 && errno == ERANGE) {
         const ssize_t need = t.list(nullptr, 0);
         if (need < 0)
-            throw SysError{errno};
+            throw SysError{errno, t.side};
         big.resize(size_t(need) + 1);
         list = big.data();
         len = t.list(list, big.size());
@@ -134,7 +142,7 @@ Xattrs readXattrs(const XTarget &t)
     if (len < 0) {
         if (errno == ENOTSUP || errno == ENODATA)
             return out;
-        throw SysError{errno};
+        throw SysError{errno, t.side};
     }
     std::string value;
     for (ssize_t pos = 0; pos < len;) {
@@ -154,12 +162,12 @@ Xattrs readXattrs(const XTarget &t)
             if (errno == ERANGE) {
                 value.resize(value.size() * 4);
                 if (value.size() > (1u << 20))
-                    throw SysError{E2BIG};
+                    throw SysError{E2BIG, t.side};
                 continue;
             }
             if (errno == ENODATA)
                 break;
-            throw SysError{errno};
+            throw SysError{errno, t.side};
         }
     }
     std::sort(out.begin(), out.end());
@@ -175,13 +183,13 @@ bool writeXattrs(const XTarget &t, const Xattrs &wanted)
         const bool keep = std::any_of(wanted.begin(), wanted.end(),
                                       [&](const auto &w) { return w.first == name; });
         if (!keep && t.remove(name.c_str()) != 0 && errno != ENODATA)
-            throw SysError{errno};
+            throw SysError{errno, t.side};
     }
     for (const auto &[name, value] : wanted) {
         if (t.set(name.c_str(), value.data(), value.size()) != 0) {
             if (errno == ENOTSUP)
                 return false;
-            throw SysError{errno};
+            throw SysError{errno, t.side};
         }
     }
     return true;
@@ -189,28 +197,30 @@ bool writeXattrs(const XTarget &t, const Xattrs &wanted)
 
 } // namespace
 
-Xattrs readUserXattrs(int fd, bool pathFd)
+Xattrs readUserXattrs(int fd, bool pathFd, Side side)
 {
-    return readXattrs(targetOf(fd, pathFd));
+    return readXattrs(targetOf(fd, pathFd, side));
 }
 
 bool writeUserXattrs(int fd, bool pathFd, const Xattrs &wanted)
 {
-    return writeXattrs(targetOf(fd, pathFd), wanted);
+    return writeXattrs(targetOf(fd, pathFd, Side::Destination), wanted);
 }
 
-Xattrs readUserXattrsAt(int dirFd, const std::string &name)
+Xattrs readUserXattrsAt(int dirFd, const std::string &name, Side side)
 {
-    return readXattrs(targetAt(dirFd, name));
+    return readXattrs(targetAt(dirFd, name, side));
 }
 
 bool writeUserXattrsAt(int dirFd, const std::string &name, const Xattrs &wanted)
 {
-    return writeXattrs(targetAt(dirFd, name), wanted);
+    return writeXattrs(targetAt(dirFd, name, Side::Destination), wanted);
 }
 
 void removeTree(int dirFd, const std::string &name, uint64_t &removed)
 {
+    if (!isEntryName(name))
+        throw SysError{EINVAL, Side::Destination};
     if (::unlinkat(dirFd, name.c_str(), 0) == 0) {
         ++removed;
         return;
@@ -218,20 +228,66 @@ void removeTree(int dirFd, const std::string &name, uint64_t &removed)
     if (errno == ENOENT)
         return;
     if (errno != EISDIR && errno != EPERM)
-        throw SysError{errno};
+        throw SysError{errno, Side::Destination};
     UniqueFd fd(::openat(dirFd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!fd)
-        throw SysError{errno};
+        throw SysError{errno, Side::Destination};
     // Our own read-only directories (mode 0500 copied from a source) must become writable to be
     // emptied; as a normal user we own them.
     struct stat st;
     if (::fstat(fd.get(), &st) == 0 && (st.st_mode & 0700) != 0700)
         ::fchmod(fd.get(), (st.st_mode & 07777) | 0700);
-    for (const std::string &child : readDirNames(fd.get()))
+    for (const std::string &child : readDirNames(fd.get(), Side::Destination))
         removeTree(fd.get(), child, removed);
     if (::unlinkat(dirFd, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT)
-        throw SysError{errno};
+        throw SysError{errno, Side::Destination};
     ++removed;
+}
+
+UniqueFd openBeneathByComponents(int rootFd, const std::string &rel, int flags)
+{
+    UniqueFd dir;
+    int at = rootFd;
+    size_t start = 0;
+    for (;;) {
+        const size_t slash = rel.find('/', start);
+        const std::string name = rel.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        if (!isEntryName(name)) {
+            errno = EXDEV; // what openat2 says for a path that would leave the root
+            return {};
+        }
+        if (slash == std::string::npos) {
+            UniqueFd fd(::openat(at, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC));
+            // O_PATH | O_NOFOLLOW opens a symlink itself, where openat2 would refuse it.
+            struct stat st;
+            if (fd && (flags & (O_PATH | O_NOFOLLOW)) == O_PATH
+                && (::fstat(fd.get(), &st) != 0 || S_ISLNK(st.st_mode))) {
+                errno = ELOOP;
+                return {};
+            }
+            return fd;
+        }
+        UniqueFd next(::openat(at, name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!next)
+            return {};
+        dir = std::move(next);
+        at = dir.get();
+        start = slash + 1;
+    }
+}
+
+UniqueFd openBeneath(int rootFd, const std::string &rel, int flags)
+{
+    if (rel.empty())
+        return UniqueFd(::openat(rootFd, ".", flags | O_CLOEXEC));
+    struct open_how how;
+    std::memset(&how, 0, sizeof how);
+    how.flags = uint64_t(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+    UniqueFd fd(int(::syscall(SYS_openat2, rootFd, rel.c_str(), &how, sizeof how)));
+    if (!fd && errno == ENOSYS)
+        return openBeneathByComponents(rootFd, rel, flags);
+    return fd;
 }
 
 namespace {
@@ -254,7 +310,7 @@ uint64_t copyRange(int in, int out, uint64_t off, uint64_t len, bool &useCfr,
                 useCfr = false; // read + write from here on
                 break;
             }
-            throw SysError{err};
+            throw SysError{err, Side::Destination};
         }
         if (n == 0)
             return done;
@@ -272,7 +328,7 @@ uint64_t copyRange(int in, int out, uint64_t off, uint64_t len, bool &useCfr,
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            throw SysError{-errno};
+            throw SysError{errno, Side::Source};
         }
         if (r == 0)
             return done;
@@ -281,7 +337,7 @@ uint64_t copyRange(int in, int out, uint64_t off, uint64_t len, bool &useCfr,
             if (x < 0) {
                 if (errno == EINTR)
                     continue;
-                throw SysError{errno};
+                throw SysError{errno, Side::Destination};
             }
             w += x;
         }
@@ -322,11 +378,11 @@ bool copyData(int in, int out, uint64_t size, uint64_t blocks, bool &useCfr,
         off = uint64_t(hole);
     }
     if (::ftruncate(out, off_t(size)) != 0)
-        throw SysError{errno};
+        throw SysError{errno, Side::Destination};
     return true;
 }
 
-bool sameContent(int a, int b, uint64_t size, const std::function<void()> &check)
+bool sameContent(int source, int destination, uint64_t size, const std::function<void()> &check)
 {
     constexpr size_t BufSize = 256 * 1024;
     std::unique_ptr<char[]> x(new char[BufSize]), y(new char[BufSize]);
@@ -335,21 +391,21 @@ bool sameContent(int a, int b, uint64_t size, const std::function<void()> &check
         const size_t want = size_t(std::min<uint64_t>(size - off, BufSize));
         size_t gotA = 0, gotB = 0;
         while (gotA < want) {
-            const ssize_t r = ::pread(a, x.get() + gotA, want - gotA, off_t(off + gotA));
+            const ssize_t r = ::pread(source, x.get() + gotA, want - gotA, off_t(off + gotA));
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0)
-                throw SysError{-errno};
+                throw SysError{errno, Side::Source};
             if (r == 0)
                 return false;
             gotA += size_t(r);
         }
         while (gotB < want) {
-            const ssize_t r = ::pread(b, y.get() + gotB, want - gotB, off_t(off + gotB));
+            const ssize_t r = ::pread(destination, y.get() + gotB, want - gotB, off_t(off + gotB));
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0)
-                throw SysError{errno};
+                throw SysError{errno, Side::Destination};
             if (r == 0)
                 return false;
             gotB += size_t(r);

@@ -2,6 +2,7 @@
 
 #include "block/uniquefd.h"
 #include "error.h"
+#include "sync/fsops.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -353,7 +354,10 @@ bool readInto(int dirFd, const std::string &fileName, ManifestHeader &header, Tr
             c.destIno = r.varint();
             c.nlink = uint32_t(r.varint());
             c.parent = dir;
-            if (!r.ok() || name.empty() || name.size() > 255 || (k > 0 && !(prev < name)))
+            // The manifest lives in the destination, which may be someone else's file: a name
+            // that is not one plain entry name ("../x", "a/b", "..") would make the engine
+            // write or delete outside the directory the entry is in.
+            if (!r.ok() || !isEntryName(name) || (k > 0 && !(prev < name)))
                 return false;
             prev = name;
             if (S_ISDIR(c.mode)) {

@@ -161,7 +161,8 @@ std::string currentBootId();
 // Writes `tree` atomically (temp + fsync + rename) as `fileName` in `dirFd`.
 void writeManifest(int dirFd, const std::string &fileName, const ManifestHeader &header,
                    const Tree &tree);
-// Reads a manifest; false (and an empty tree) if missing, corrupt, or of another version.
+// Reads a manifest; false (and an empty tree) if missing, corrupt, of another version, or naming
+// an entry with anything but a plain entry name (isEntryName: a hostile manifest).
 bool readManifest(int dirFd, const std::string &fileName, ManifestHeader &header, Tree &tree);
 
 uint64_t fnv1a(const void *data, size_t len, uint64_t hash = 0xcbf29ce484222325ull);

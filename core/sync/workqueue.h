@@ -6,6 +6,9 @@
 // CPU idles. The first exception stops the queue: the owner's own work rethrows it at once, a
 // helper thread's comes back with the owner's next collect() or drain().
 
+#include <sched.h>
+
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -19,6 +22,14 @@
 #include <vector>
 
 namespace Coffer::Sync {
+
+// The threads a run works with: one per CPU it may use, 1 to 4.
+inline unsigned cpuThreads()
+{
+    cpu_set_t set;
+    const int cpus = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    return unsigned(std::clamp(cpus, 1, 4));
+}
 
 // Starts up to `count` threads running `body`; fewer if the system refuses more (a user at their
 // process limit): the work then needs more time, not more threads.

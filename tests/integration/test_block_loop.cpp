@@ -13,11 +13,15 @@
 #include "error.h"
 
 #include <QProcess>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,6 +165,7 @@ private slots:
         QCOMPARE(::stat(target.c_str(), &st), 0);
         QCOMPARE(st.st_uid, uid_t(4321));
         QCOMPARE(st.st_gid, gid_t(4322));
+        QCOMPARE(st.st_mode & 07777, mode_t(0700)); // the owner's only
         QCOMPARE(Mount::mountedDevice(target), loop.devno());
         QCOMPARE(Mount::mountPointOf(loop.devno()), target);
 
@@ -210,6 +215,88 @@ private slots:
         QVERIFY(loopsBackedBy(path).isEmpty());
     }
 
+    // Lock by force as the vault's owner: only the owner's own programs are stopped (through
+    // pidfds); a program of another user holding it makes the lock fail with its name, and
+    // nothing is stopped.
+    void forceLockStopsOnlyTheOwnersPrograms()
+    {
+        if (QStandardPaths::findExecutable("setpriv").isEmpty())
+            QSKIP("setpriv (util-linux) is missing");
+        UniqueFd fd = newFile("force.img", 64 << 20);
+        LoopDevice loop = LoopDevice::attach(fd.get(), {4096, true, false});
+        const uid_t owner = 4321;
+        Ext4::make(loop.path(), owner, owner);
+        QTemporaryDir mnt(QStringLiteral("/var/tmp/coffer-mnt-XXXXXX"));
+        const std::string target = mnt.path().toStdString();
+        Mount m = Mount::mountExt4(loop.path(), target, false);
+        Vault::OpenVault v;
+        v.mountPoint = target;
+        v.mapperName = "coffer-no-such-mapping"; // no device-mapper here: the loop is the device
+        v.mapperDev = loop.devno();
+
+        // Both hold it by their working directory: the owner's, and root's.
+        QProcess mine, others;
+        mine.setWorkingDirectory(mnt.path());
+        mine.start(QStringLiteral("setpriv"), {"--reuid", QString::number(owner), "--regid", QString::number(owner),
+                                               "--clear-groups", "/bin/sleep", "60"});
+        QVERIFY(mine.waitForStarted());
+        others.setWorkingDirectory(mnt.path());
+        others.start(QStringLiteral("/bin/sleep"), {QStringLiteral("60")}); // root's
+        QVERIFY(others.waitForStarted());
+        QVERIFY(waitUntil(5000, [&] {
+            const auto hs = Vault::holders(target);
+            return std::count_if(hs.begin(), hs.end(), [&](const Vault::Holder &h) { return h.uid == owner; }) == 1
+                && hs.size() >= 2;
+        }));
+
+        Vault::CloseOptions force;
+        force.force = true;
+        force.ownerUid = owner;
+        force.killTimeoutMs = 5000;
+        try {
+            Vault::close(v, force);
+            QFAIL("locked by force over another user's program");
+        } catch (const Error &e) {
+            QCOMPARE(e.code(), ErrorCode::Busy);
+            QVERIFY2(e.message().find("pid " + std::to_string(others.processId())) != std::string::npos, e.what());
+            QVERIFY2(e.message().find("other users") != std::string::npos, e.what());
+        }
+        QCOMPARE(mine.state(), QProcess::Running); // nothing was stopped
+        QCOMPARE(others.state(), QProcess::Running);
+        QCOMPARE(Mount::mountedDevice(target), loop.devno());
+
+        others.kill();
+        QVERIFY(others.waitForFinished());
+        Vault::close(v, force);
+        QVERIFY(mine.waitForFinished(5000));
+        QCOMPARE(mine.exitStatus(), QProcess::CrashExit); // SIGTERM
+        QCOMPARE(Mount::mountedDevice(target), dev_t(0));
+        m.release();
+    }
+
+    // The holder scan looks at so much of /proc and no more, and says when it stopped short.
+    void holderScanIsBounded()
+    {
+        UniqueFd fd = newFile("bounded.img", 64 << 20);
+        LoopDevice loop = LoopDevice::attach(fd.get(), {4096, true, false});
+        Ext4::make(loop.path(), 0, 0);
+        QTemporaryDir mnt(QStringLiteral("/var/tmp/coffer-mnt-XXXXXX"));
+        Mount m = Mount::mountExt4(loop.path(), mnt.path().toStdString(), false);
+        UniqueFd held(::open(QFile::encodeName(mnt.filePath("held")).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+        QVERIFY(held);
+        const Mount::HolderScan all = Mount::holders(loop.devno());
+        QVERIFY(all.complete);
+        QCOMPARE(all.holders.size(), size_t(1));
+        QCOMPARE(all.holders[0].pid, ::getpid());
+        QVERIFY(all.holders[0].pidfd);
+        Mount::ScanLimits few;
+        few.processes = 1; // pid 1 is never us
+        QVERIFY(!Mount::holders(loop.devno(), few).complete);
+        Mount::ScanLimits shortOfFiles;
+        shortOfFiles.entries = 1;
+        QVERIFY(!Mount::holders(loop.devno(), shortOfFiles).complete);
+    }
+
     void fsckRepairsAnUncleanFilesystem()
     {
         UniqueFd fd = newFile("dirty.img", 64 << 20);
@@ -234,6 +321,98 @@ private slots:
         UniqueFd zero = newFile("zero.img", 8 << 20);
         LoopDevice z = LoopDevice::attach(zero.get(), {4096, true, false});
         QCOMPARE(Ext4::state(z.path()), Ext4::State::NotExt);
+    }
+
+    // e2fsck and resize2fs read what users built, as root: in their sandbox a tool is nobody,
+    // with no capability, no way to gain one, its limits, and no device but the one it works on.
+    void sandboxedToolsHaveOnlyTheirDevice()
+    {
+        UniqueFd fd = newFile("sandbox.img", 64 << 20);
+        LoopDevice loop = LoopDevice::attach(fd.get(), {4096, true, false});
+        Ext4::make(loop.path(), 0, 0);
+        ToolOptions o;
+        o.timeoutMs = 60000;
+        o.sandboxDevice = loop.path();
+        o.cpuSeconds = 77;
+        o.addressSpaceBytes = 1ull << 30;
+        o.openFiles = 33;
+        auto field = [](const std::string &text, const std::string &name) {
+            const size_t at = text.find("\n" + name + ":");
+            if (at == std::string::npos)
+                return QString();
+            const size_t end = text.find('\n', at + 1);
+            return QString::fromStdString(text.substr(at + name.size() + 2, end - at - name.size() - 2)).simplified();
+        };
+        const ToolResult status = runTool({"/bin/cat", "/proc/self/status"}, o);
+        QCOMPARE(status.exitCode, 0);
+        QCOMPARE(field(status.output, "Uid"), QStringLiteral("65534 65534 65534 65534"));
+        QCOMPARE(field(status.output, "Groups"), QString());
+        for (const char *caps : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})
+            QCOMPARE(field(status.output, caps), QStringLiteral("0000000000000000"));
+        QCOMPARE(field(status.output, "NoNewPrivs"), QStringLiteral("1"));
+        const ToolResult limits = runTool({"/bin/cat", "/proc/self/limits"}, o);
+        for (const char *want : {"Max cpu time              77                   77",
+                                 "Max open files            33                   33",
+                                 "Max address space         1073741824           1073741824",
+                                 "Max core file size        0                    0"})
+            QVERIFY2(limits.output.find(want) != std::string::npos, limits.output.c_str());
+        // Its /dev: null and the device, which it can read (the ext4 magic at 1080).
+        QCOMPARE(QString::fromStdString(runTool({"/bin/ls", "/dev"}, o).output), QStringLiteral("coffer-device\nnull\n"));
+        const ToolResult magic = runTool({"/usr/bin/od", "-An", "-tx1", "-j1080", "-N2", sandboxDevicePath}, o);
+        QCOMPARE(QString::fromStdString(magic.output).simplified(), QStringLiteral("53 ef"));
+        // Nothing of root's: a root-only file is out of reach, and so is every other device.
+        const std::string secret = m_dir.filePath("root-only").toStdString();
+        UniqueFd s(::open(secret.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        QVERIFY(s);
+        QVERIFY(runTool({"/bin/cat", secret}, o).exitCode != 0);
+        QVERIFY(runTool({"/bin/cat", loop.path()}, o).exitCode != 0);
+        // A device it is not given is not a device at all.
+        ToolOptions bad = o;
+        bad.sandboxDevice = secret;
+        QVERIFY_THROWS_EXCEPTION(Error, runTool({"/bin/true"}, bad));
+        // Killed at the timeout there too.
+        o.timeoutMs = 300;
+        QVERIFY(runTool({"/bin/sleep", "60"}, o).timedOut);
+    }
+
+    // Offline (resize2fs in its sandbox) and online (the kernel's EXT4_IOC_RESIZE_FS).
+    void growTheFilesystem()
+    {
+        UniqueFd fd = newFile("grow.img", 64 << 20);
+        LoopDevice loop = LoopDevice::attach(fd.get(), {4096, true, false});
+        Ext4::make(loop.path(), 0, 0);
+        auto sizeOf = [&] {
+            QTemporaryDir mnt(QStringLiteral("/var/tmp/coffer-mnt-XXXXXX"));
+            Mount m = Mount::mountExt4(loop.path(), mnt.path().toStdString(), true);
+            struct statvfs v;
+            ::statvfs(mnt.path().toLocal8Bit().constData(), &v);
+            return uint64_t(v.f_blocks) * v.f_frsize;
+        };
+        const uint64_t before = sizeOf();
+        QCOMPARE(::ftruncate(fd.get(), 128 << 20), 0);
+        QCOMPARE(::ioctl(loop.fd(), LOOP_SET_CAPACITY, 0), 0);
+        Ext4::fsckPreen(loop.path(), true);
+        Ext4::resize(loop.path());
+        const uint64_t offline = sizeOf();
+        QVERIFY2(offline > before + (50 << 20), qPrintable(QString("%1 -> %2").arg(before).arg(offline)));
+
+        QTemporaryDir mnt(QStringLiteral("/var/tmp/coffer-mnt-XXXXXX"));
+        const std::string target = mnt.path().toStdString();
+        Mount m = Mount::mountExt4(loop.path(), target, false);
+        QCOMPARE(::ftruncate(fd.get(), 192 << 20), 0);
+        QCOMPARE(::ioctl(loop.fd(), LOOP_SET_CAPACITY, 0), 0);
+        QTemporaryDir other(QStringLiteral("/var/tmp/coffer-other-XXXXXX"));
+        QVERIFY_THROWS_EXCEPTION(Error, Ext4::resizeMounted(other.path().toStdString(), loop.path()));
+        // The kernel grows a mounted ext4 only for CAP_SYS_RESOURCE, which some containers take
+        // away even from root (block-lifecycle in the VM grows online for real).
+        const std::string status = readSmallFile("/proc/self/status");
+        const size_t capEff = status.find("CapEff:");
+        if (capEff == std::string::npos || !(std::stoull(status.substr(capEff + 7), nullptr, 16) & (1ull << 24)))
+            QSKIP("no CAP_SYS_RESOURCE here: cannot grow a mounted filesystem");
+        Ext4::resizeMounted(target, loop.path());
+        struct statvfs v;
+        QCOMPARE(::statvfs(target.c_str(), &v), 0);
+        QVERIFY(uint64_t(v.f_blocks) * v.f_frsize > offline + (50 << 20));
     }
 
     void mountPointMustBeADirectory()

@@ -7,6 +7,7 @@
 #include "block/vault.h"
 #include "block/vaultinternal.h"
 #include "error.h"
+#include "forge.h"
 #include "testerror.h"
 
 #include <QCryptographicHash>
@@ -40,6 +41,13 @@ QByteArray readAll(int fd)
     if (::pread(fd, out.data(), out.size(), 0) != out.size())
         return {};
     return out;
+}
+
+// A big-endian 32-bit field of a LUKS1 header, written in place (LUKS1 has no checksum).
+void putBe32(int fd, off_t offset, quint32 value)
+{
+    const unsigned char b[4] = {uchar(value >> 24), uchar(value >> 16), uchar(value >> 8), uchar(value)};
+    QCOMPARE(::pwrite(fd, b, 4, offset), ssize_t(4));
 }
 
 std::string messageOf(const std::function<void()> &f)
@@ -86,8 +94,64 @@ class TestBlockLuks : public QObject
         return fd;
     }
 
+    UniqueFd newLuks1(const QString &name)
+    {
+        UniqueFd fd = newFile(name, 32 << 20);
+        crypt_device *cd = nullptr;
+        if (crypt_init(&cd, fdPath(fd.get()).c_str()) != 0)
+            return {};
+        crypt_pbkdf_type p{CRYPT_KDF_PBKDF2, "sha256", 0, 1000, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
+        crypt_params_luks1 params{"sha256", 0, nullptr};
+        const bool ok = crypt_set_pbkdf_type(cd, &p) == 0
+            && crypt_format(cd, CRYPT_LUKS1, "aes", "xts-plain64", nullptr, nullptr, 64, &params) == 0
+            && crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, nullptr, 0, m_pass.data(), m_pass.size()) >= 0;
+        crypt_free(cd);
+        return ok ? std::move(fd) : UniqueFd();
+    }
+
+    // Every way into the header refuses it with the same clear error, before any key derivation.
+    void expectRefused(int fd, const char *why)
+    {
+        for (const std::function<void()> &call : std::vector<std::function<void()>>{
+                 [&] { Vault::headerInfo(fd); }, [&] { Vault::checkPassphrase(fd, m_pass); }}) {
+            const std::string m = messageOf(call);
+            QVERIFY2(m.find(why) != std::string::npos, m.c_str());
+            QCOMPARE(codeOf(call), ErrorCode::NotSupported);
+        }
+    }
+
 private slots:
+    // What a new vault gets when nothing is asked for: design.md 2, checked against the design's
+    // values (not CreateOptions' defaults), argon2id with cryptsetup's benchmarked cost.
     void formatUsesTheDesignDefaults()
+    {
+        UniqueFd fd = newFile("design.img", 32 << 20);
+        Vault::CreateOptions o;
+        o.name = "keys";
+        SecretBuffer vk = Vault::randomKey(64);
+        Vault::formatLuks2(fdPath(fd.get()), vk, m_pass, o);
+        Vault::HeaderInfo h = Vault::headerInfo(fd.get());
+        QCOMPARE(QString::fromStdString(h.luksType), QStringLiteral("LUKS2"));
+        QCOMPARE(QString::fromStdString(h.cipher), QStringLiteral("aes-xts-plain64"));
+        QCOMPARE(h.keyBits, 512u);
+        QCOMPARE(h.sectorSize, 4096u);
+        QCOMPARE(h.activeKeyslots, (std::vector<int>{0}));
+        crypt_device *cd = nullptr;
+        QCOMPARE(crypt_init(&cd, fdPath(fd.get()).c_str()), 0);
+        QCOMPARE(crypt_load(cd, CRYPT_LUKS2, nullptr), 0);
+        crypt_pbkdf_type p{};
+        QCOMPARE(crypt_keyslot_get_pbkdf(cd, 0, &p), 0);
+        const QString type = QString::fromLatin1(p.type); // p.type lives in cd
+        crypt_free(cd);
+        QCOMPARE(type, QStringLiteral("argon2id"));
+        // Benchmarked: more than the cheap cost the other tests ask for, at most cryptsetup's cap.
+        QVERIFY2(p.max_memory_kb > cheap.memoryKiB, qPrintable(QString::number(p.max_memory_kb)));
+        QVERIFY(p.max_memory_kb <= crypt_get_pbkdf_default(CRYPT_LUKS2)->max_memory_kb);
+        QVERIFY(p.iterations >= 4);
+    }
+
+    // What formatLuks2 writes with the options asked for (and the label, subsystem, key file).
+    void formatWritesWhatWasAskedFor()
     {
         UniqueFd fd = newVault("defaults.img", true);
         Vault::HeaderInfo h = Vault::headerInfo(fd.get());
@@ -237,50 +301,135 @@ private slots:
             QSKIP("this libcryptsetup cannot set requirement flags");
         std::string m = messageOf([&] { Vault::checkPassphrase(fd.get(), m_pass); });
         QVERIFY2(m.find("requires something Coffer does not handle") != std::string::npos, m.c_str());
+
+        // A requirement from a newer format (libcryptsetup itself would open this one).
+        UniqueFd future = newVault("future.img");
+        QVERIFY(Test::forgeLuks2Json(future.get(), "\"config\":{",
+                                     "\"config\":{\"requirements\":{\"mandatory\":[\"from-the-future\"]},"));
+        expectRefused(future.get(), "requires something Coffer does not handle");
     }
 
-    // A header forged (with valid checksums) to ask for 8 GiB of argon2 memory: root must not
-    // even try.
-    void absurdPbkdfCostIsRefused()
+    // Headers forged (with valid checksums) to make root compute or allocate without end: refused
+    // before any key derivation runs.
+    void absurdKdfCostsAreRefused_data()
     {
+        QTest::addColumn<QByteArray>("from");
+        QTest::addColumn<QByteArray>("to");
+        QTest::newRow("8 GiB of memory") << QByteArray("\"memory\":8192") << QByteArray("\"memory\":8388608");
+        QTest::newRow("4e9 passes") << QByteArray("\"time\":4") << QByteArray("\"time\":4000000000");
+        QTest::newRow("a million passes") << QByteArray("\"time\":4") << QByteArray("\"time\":1000000");
+        QTest::newRow("64 threads") << QByteArray("\"cpus\":1") << QByteArray("\"cpus\":64");
+        QTest::newRow("digest") << QByteArray("\"iterations\":1000") << QByteArray("\"iterations\":4000000000");
+        QTest::newRow("unknown kdf") << QByteArray("\"type\":\"argon2id\"") << QByteArray("\"type\":\"argon9\"");
+    }
+    void absurdKdfCostsAreRefused()
+    {
+        QFETCH(QByteArray, from);
+        QFETCH(QByteArray, to);
         UniqueFd fd = newVault("absurd.img");
-        QByteArray all = readAll(fd.get());
-        auto be64 = [&](int off) {
-            quint64 v = 0;
-            for (int i = 0; i < 8; ++i)
-                v = v << 8 | quint8(all[off + i]);
-            return v;
-        };
-        const qint64 hdrSize = qint64(be64(8));
-        QVERIFY(hdrSize == 16384);
-        for (qint64 base : {qint64(0), hdrSize}) {
-            QByteArray hdr = all.mid(base, hdrSize);
-            QByteArray json = hdr.mid(4096);
-            QVERIFY(json.contains("\"memory\":8192"));
-            json.replace("\"memory\":8192", "\"memory\":8388608");
-            json.truncate(hdrSize - 4096);
-            hdr.replace(4096, hdrSize - 4096, json);
-            hdr.replace(448, 64, QByteArray(64, 0));
-            QByteArray sum = QCryptographicHash::hash(hdr, QCryptographicHash::Sha256);
-            hdr.replace(448, sum.size(), sum);
-            QCOMPARE(::pwrite(fd.get(), hdr.constData(), hdr.size(), base), ssize_t(hdr.size()));
-        }
-        ErrorCode c = codeOf([&] { Vault::checkPassphrase(fd.get(), m_pass); });
-        QCOMPARE(c, ErrorCode::NotSupported);
-        qInfo() << "refused with:" << QString::fromStdString(messageOf([&] { Vault::checkPassphrase(fd.get(), m_pass); }));
+        QVERIFY(Test::forgeLuks2Json(fd.get(), from, to));
+        // libcryptsetup itself may refuse some of these; then it is refused all the same.
+        QCOMPARE(codeOf([&] { Vault::headerInfo(fd.get()); }), ErrorCode::NotSupported);
+        QCOMPARE(codeOf([&] { Vault::checkPassphrase(fd.get(), m_pass); }), ErrorCode::NotSupported);
+        qInfo() << "refused with:" << QString::fromStdString(messageOf([&] { Vault::headerInfo(fd.get()); }));
+    }
+
+    // Each slot within the caps, all of them together not: an unlock would run them all.
+    void kdfCostsAddUpOverSlots()
+    {
+        UniqueFd fd = newVault("total.img", true);
+        // 8 MiB x 100000 passes each: 0.8 TiB of memory traffic per slot.
+        QVERIFY(Test::forgeLuks2Json(fd.get(), "\"time\":4", "\"time\":100000"));
+        QCOMPARE(Vault::headerInfo(fd.get()).activeKeyslots, (std::vector<int>{0, 1})); // two: fine
+        UniqueFd three = newVault("total3.img", true);
+        Vault::addKey(three.get(), m_pass, SecretBuffer::fromString("third"), cheap);
+        QVERIFY(Test::forgeLuks2Json(three.get(), "\"time\":4", "\"time\":100000"));
+        expectRefused(three.get(), "together");
+    }
+
+    void pbkdf2CostsAreCapped()
+    {
+        // LUKS2 with a PBKDF2 key slot.
+        UniqueFd fd = newFile("pbkdf2.img", 32 << 20);
+        crypt_device *cd = nullptr;
+        QCOMPARE(crypt_init(&cd, fdPath(fd.get()).c_str()), 0);
+        crypt_pbkdf_type p{CRYPT_KDF_PBKDF2, "sha256", 0, 1234, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
+        QCOMPARE(crypt_set_pbkdf_type(cd, &p), 0);
+        QCOMPARE(crypt_format(cd, CRYPT_LUKS2, "aes", "xts-plain64", nullptr, nullptr, 64, nullptr), 0);
+        QVERIFY(crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, nullptr, 0, m_pass.data(), m_pass.size()) >= 0);
+        crypt_free(cd);
+        QCOMPARE(Vault::checkPassphrase(fd.get(), m_pass), 0);
+        QVERIFY(Test::forgeLuks2Json(fd.get(), "\"iterations\":1234", "\"iterations\":4000000000"));
+        expectRefused(fd.get(), "PBKDF2 iterations");
+
+        // LUKS1: the key slot's iterations (keyblock[0] at 208, iterations at +4) and the master
+        // key digest's (at 164).
+        UniqueFd slot = newLuks1("luks1-slot.img");
+        QVERIFY(slot);
+        QCOMPARE(Vault::checkPassphrase(slot.get(), m_pass), 0);
+        putBe32(slot.get(), 208 + 4, 0xF0000000u);
+        expectRefused(slot.get(), "PBKDF2 iterations");
+        UniqueFd digest = newLuks1("luks1-digest.img");
+        QVERIFY(digest);
+        putBe32(digest.get(), 164, 0xF0000000u);
+        expectRefused(digest.get(), "digest");
+    }
+
+    // A header's UUID names the dm mapping and more: one that is not canonical is refused right
+    // after the header is read, by every operation.
+    void hostileUuidIsRefused_data()
+    {
+        QTest::addColumn<QByteArray>("uuid");
+        QTest::newRow("path") << QByteArray("../../../etc/x");
+        QTest::newRow("almost") << QByteArray("3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7/");
+        QTest::newRow("newline") << QByteArray("3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7\n");
+        QTest::newRow("longer") << QByteArray("3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7b-xx");
+    }
+    void hostileUuidIsRefused()
+    {
+        QFETCH(QByteArray, uuid);
+        UniqueFd fd = newVault("uuid.img");
+        QVERIFY(Test::forgeLuks2Uuid(fd.get(), uuid));
+        expectRefused(fd.get(), "UUID");
+        UniqueFd out = newFile("uuid.hdr", 0);
+        QCOMPARE(codeOf([&] { Vault::backupHeader(fd.get(), out.get()); }), ErrorCode::NotSupported);
+        QCOMPARE(readAll(out.get()).size(), 0);
+        QTemporaryDir mnt;
+        const std::string m = messageOf([&] { Vault::open(fd.get(), m_pass, mnt.path().toStdString()); });
+        QVERIFY2(m.find("UUID") != std::string::npos, m.c_str());
+        // As a header backup, it does not become a vault's header either.
+        UniqueFd good = newVault("uuid-good.img");
+        UniqueFd backup = newFile("good.hdr", 0);
+        Vault::backupHeader(good.get(), backup.get());
+        QVERIFY(Test::forgeLuks2Uuid(backup.get(), uuid));
+        const QByteArray before = readAll(good.get());
+        ::lseek(backup.get(), 0, SEEK_SET);
+        QCOMPARE(codeOf([&] { Vault::restoreHeader(good.get(), backup.get()); }), ErrorCode::InvalidArgument);
+        QVERIFY(readAll(good.get()) == before);
+    }
+
+    // A forged LUKS1 header placing a key slot 512 MiB into the file: a header backup would be
+    // half a gigabyte. Refused before anything is written.
+    void headerBackupHasACap()
+    {
+        UniqueFd fd = newLuks1("far.img");
+        QVERIFY(fd);
+        QCOMPARE(::ftruncate(fd.get(), off_t(1) << 30), 0);
+        putBe32(fd.get(), 104, (512u << 11) + 1000);     // payloadOffset (sectors), past the slot
+        putBe32(fd.get(), 208 + 7 * 48 + 40, 512u << 11); // keyblock[7].keyMaterialOffset
+        QCOMPARE(Vault::checkPassphrase(fd.get(), m_pass), 0); // libcryptsetup accepts it
+        UniqueFd out = newFile("far.hdr", 0);
+        const std::string m = messageOf([&] { Vault::backupHeader(fd.get(), out.get()); });
+        QVERIFY2(m.find("larger than") != std::string::npos, m.c_str());
+        struct stat st;
+        QCOMPARE(::fstat(out.get(), &st), 0);
+        QCOMPARE(st.st_size, off_t(0));
     }
 
     void luks1OpensToo()
     {
-        UniqueFd fd = newFile("luks1.img", 32 << 20);
-        crypt_device *cd = nullptr;
-        QCOMPARE(crypt_init(&cd, fdPath(fd.get()).c_str()), 0);
-        crypt_pbkdf_type p{CRYPT_KDF_PBKDF2, "sha256", 0, 1000, 0, 0, CRYPT_PBKDF_NO_BENCHMARK};
-        QCOMPARE(crypt_set_pbkdf_type(cd, &p), 0);
-        crypt_params_luks1 params{"sha256", 0, nullptr};
-        QCOMPARE(crypt_format(cd, CRYPT_LUKS1, "aes", "xts-plain64", nullptr, nullptr, 64, &params), 0);
-        QVERIFY(crypt_keyslot_add_by_volume_key(cd, CRYPT_ANY_SLOT, nullptr, 0, m_pass.data(), m_pass.size()) >= 0);
-        crypt_free(cd);
+        UniqueFd fd = newLuks1("luks1.img");
+        QVERIFY(fd);
         Vault::HeaderInfo h = Vault::headerInfo(fd.get());
         QCOMPARE(QString::fromStdString(h.luksType), QStringLiteral("LUKS1"));
         QVERIFY(!h.isCoffer);

@@ -474,6 +474,35 @@ private slots:
         QCOMPARE(Sync::run(mirrorOptions(root + "/src", root + "/dst")).outcome, Sync::Outcome::Complete);
     }
 
+    // The engine's own directories in a vault are the owner's only (other local users must not
+    // read backed-up secrets while the vault is open), also where an older run made them 0755.
+    void ownDirectoriesArePrivate()
+    {
+        const std::string root = fresh("private");
+        writeFile(root + "/src/secret", "x");
+        auto mode = [](const std::string &path) {
+            struct stat st;
+            return ::lstat(path.c_str(), &st) == 0 ? st.st_mode & 07777 : 01000;
+        };
+        QCOMPARE(Sync::run(mirrorOptions(root + "/src", root + "/dst")).outcome, Sync::Outcome::Complete);
+        Sync::Options snap = mirrorOptions(root + "/src", root + "/dst");
+        snap.mode = Sync::Mode::Snapshot;
+        const Sync::Result r = Sync::run(snap);
+        for (const char *dir : {"/dst/.coffer", "/dst/.coffer/sync", "/dst/current", "/dst/snapshots"})
+            QCOMPARE(mode(root + dir), mode_t(0700));
+        QCOMPARE(mode(root + "/dst/snapshots/" + r.snapshot), mode_t(0700));
+
+        for (const char *dir : {"/dst/.coffer", "/dst/current", "/dst/snapshots"})
+            QCOMPARE(::chmod((root + dir).c_str(), 0755), 0);
+        QCOMPARE(Sync::run(mirrorOptions(root + "/src", root + "/dst")).outcome, Sync::Outcome::Complete);
+        QCOMPARE(mode(root + "/dst/.coffer"), mode_t(0700));
+        QCOMPARE(mode(root + "/dst/current"), mode_t(0700));
+        QCOMPARE(Sync::run(snap).outcome, Sync::Outcome::Complete);
+        QCOMPARE(mode(root + "/dst/snapshots"), mode_t(0700));
+        // A source's own root keeps the source's mode, as rsync does.
+        QCOMPARE(mode(root + "/dst/current/src"), mode(root + "/src"));
+    }
+
     void cofferctlUsage()
     {
         QProcess p;

@@ -32,28 +32,14 @@ int usage()
                  "usage: coffer-blocktool COMMAND ARGS [OPTIONS]\n"
                  "  create FILE SIZE NAME [--keyfile F] [--pbkdf-memory KIB] [--pbkdf-iterations N]\n"
                  "                        [--iter-ms MS] [--owner UID:GID] [--cipher SPEC]\n"
-                 "  open FILE MOUNTPOINT [--fsck yes|no|auto] [--ro] [--no-direct-io]\n"
-                 "  close MOUNTPOINT|MAPPER [--force] [--lazy]\n"
+                 "  open FILE MOUNTPOINT [--fsck yes] [--ro] [--no-direct-io]\n"
+                 "  close MOUNTPOINT|MAPPER [--force [--owner UID]] [--lazy]\n"
                  "  list | cleanup | holders MOUNTPOINT | ciphers | info FILE | medium FILE SIZE\n"
                  "  check FILE | change-pass FILE | add-key FILE | remove-key FILE\n"
                  "  backup-header FILE OUT | restore-header FILE IN\n"
                  "  grow FILE SIZE [--online MOUNTPOINT]\n"
                  "secrets: --pass-file F (default: stdin), --new-pass-file F\n");
     return 2;
-}
-
-int exitCodeFor(ErrorCode c)
-{
-    switch (c) {
-    case ErrorCode::BadPassphrase: return 4;
-    case ErrorCode::NotAuthorized: return 5;
-    case ErrorCode::Busy: return 6;
-    case ErrorCode::Cancelled: return 7;
-    case ErrorCode::NoSpace: return 8;
-    case ErrorCode::NotFound: return 9;
-    case ErrorCode::MediumGone: return 10;
-    default: return 1;
-    }
 }
 
 uint64_t parseSize(const std::string &s)
@@ -151,10 +137,7 @@ int run(const std::string &cmd, std::vector<std::string> &args, std::map<std::st
         Vault::OpenOptions o;
         o.readOnly = ro;
         o.directIo = !has("no-direct-io");
-        if (opt["fsck"] == "yes")
-            o.fsck = true;
-        else if (opt["fsck"] == "no")
-            o.fsck = false;
+        o.forceFsck = opt["fsck"] == "yes";
         printVault(Vault::open(fd.get(), secret, args[1], o));
         return 0;
     }
@@ -164,6 +147,8 @@ int run(const std::string &cmd, std::vector<std::string> &args, std::map<std::st
         Vault::CloseOptions o;
         o.force = has("force");
         o.lazy = has("lazy");
+        if (has("owner"))
+            o.ownerUid = uid_t(std::stoul(opt["owner"]));
         Vault::close(v, o);
         return 0;
     }

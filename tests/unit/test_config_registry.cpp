@@ -50,7 +50,7 @@ VaultEntry fullEntry(int n)
     v.mode = Sync::Mode::Snapshot;
     v.retention = {10, 7, 4};
     v.trigger = Trigger::Backup;
-    v.lock = {false, true, 15, false};
+    v.lock = {false, true, 15, false, 120};
     v.secretSource = SecretSource::KeyFile;
     v.keyFile = "/home/alice/.config/coffer/keys.key";
     v.staleAfterDays = 3;
@@ -211,6 +211,8 @@ private Q_SLOTS:
         QVERIFY(!p.contains(QStringLiteral("stale-after-days")));
         QVERIFY(!p.contains(QStringLiteral("last-sync")));
         QVERIFY(!p.value(QStringLiteral("lock")).toObject().contains(QStringLiteral("idle-minutes")));
+        QVERIFY(!p.value(QStringLiteral("lock")).toObject().contains(QStringLiteral("max-open-minutes")));
+        QCOMPARE(e.value(QStringLiteral("lock")).toObject().value(QStringLiteral("max-open-minutes")).toInt(), 120);
         QVERIFY(r.vault(plain.luksUuid)->sameFields(plain));
     }
 
@@ -267,6 +269,7 @@ private Q_SLOTS:
         r.putVault(v);
         Settings s = r.settings();
         s.notifications = false;
+        s.maxOpenMinutes = 90;
         r.setSettings(s);
 
         const QJsonObject root = QJsonDocument::fromJson(readFile(m_path)).object();
@@ -275,6 +278,10 @@ private Q_SLOTS:
                  QStringLiteral("dark"));
         QCOMPARE(root.value(QStringLiteral("settings")).toObject().value(QStringLiteral("notifications")).toBool(true),
                  false);
+        QCOMPARE(root.value(QStringLiteral("settings")).toObject().value(QStringLiteral("max-open-minutes")).toInt(), 90);
+        Registry reread(path());
+        reread.load();
+        QCOMPARE(reread.settings().maxOpenMinutes, 90);
         const QJsonObject e = root.value(QStringLiteral("vaults")).toObject().value(QString::fromStdString(uuidNo(1))).toObject();
         QCOMPARE(e.value(QStringLiteral("color")).toString(), QStringLiteral("red"));
         QCOMPARE(e.value(QStringLiteral("medium")).toObject().value(QStringLiteral("bus")).toString(), QStringLiteral("usb"));

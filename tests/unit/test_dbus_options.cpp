@@ -108,6 +108,11 @@ private Q_SLOTS:
         QVERIFY(decodeLockOptions(encode(LockOptions{true})).force);
         QVERIFY(!decodeLockOptions({}).force);
         QVERIFY(decodeUnlockOptions(encode(UnlockOptions{true})).readOnly);
+        QVERIFY(decodeUnlockOptions({}).lockOnSuspend);
+        UnlockOptions leaveOpen;
+        leaveOpen.lockOnSuspend = false;
+        QVERIFY(!decodeUnlockOptions(encode(leaveOpen)).lockOnSuspend);
+        QVERIFY(encode(UnlockOptions{}).isEmpty()); // the defaults travel as nothing
     }
 
     void badOptionsAreRefused_data()
@@ -118,12 +123,17 @@ private Q_SLOTS:
         QTest::newRow("unknown key") << "Sync" << QVariantMap{{"bogus", true}};
         QTest::newRow("fsck is not an option") << "Unlock" << QVariantMap{{"fsck", false}};
         QTest::newRow("name is not an option") << "CreateVault" << QVariantMap{{"name", "x"}};
+        QTest::newRow("lock-on-suspend as string") << "Unlock" << QVariantMap{{k(Key::LockOnSuspend), "no"}};
         QTest::newRow("bool as string") << "Lock" << QVariantMap{{k(Key::Force), "yes"}};
         QTest::newRow("number as string") << "CreateVault" << QVariantMap{{k(Key::PbkdfIterations), "4"}};
         QTest::newRow("negative") << "CreateVault" << QVariantMap{{k(Key::PbkdfMemoryKiB), -1}};
         QTest::newRow("too much memory") << "CreateVault" << QVariantMap{{k(Key::PbkdfMemoryKiB), 5u << 20}};
         QTest::newRow("too little memory") << "CreateVault" << QVariantMap{{k(Key::PbkdfMemoryKiB), 4u}};
         QTest::newRow("too many iterations") << "CreateVault" << QVariantMap{{k(Key::PbkdfIterations), 1001u}};
+        // Each within its range, together beyond what a header may cost (core/block/kdflimits.h).
+        QTest::newRow("iterations x memory") << "CreateVault"
+                                             << QVariantMap{{k(Key::PbkdfIterations), 1000u},
+                                                            {k(Key::PbkdfMemoryKiB), 4u << 20}};
         QTest::newRow("keyfile not an fd") << "CreateVault" << QVariantMap{{k(Key::KeyFile), 3}};
         QTest::newRow("invalid fd") << "CreateVault"
                                     << QVariantMap{{k(Key::KeyFile), QVariant::fromValue(QDBusUnixFileDescriptor())}};

@@ -6,13 +6,18 @@
 #include "testerror.h"
 
 #include <QDBusUnixFileDescriptor>
+#include <QDir>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cstring>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <thread>
 
 using namespace Coffer;
 using namespace Coffer::Helper;
@@ -144,6 +149,37 @@ private Q_SLOTS:
         QCOMPARE(QByteArray(secret.data(), qsizetype(secret.size())), QByteArray("correct horse"));
     }
 
+    // The buffer grows as the secret arrives: a passphrase of a few bytes takes a page of locked
+    // memory, not the 8 MiB a key file may have; a big secret still arrives whole.
+    void secretBufferGrowsAsDataArrives()
+    {
+        int p[2];
+        QCOMPARE(pipe2(p, O_CLOEXEC), 0);
+        UniqueFd r(p[0]);
+        QCOMPARE(write(p[1], "hunter2", 7), 7);
+        close(p[1]);
+        const SecretBuffer small = readSecret(r.get(), Limits::maxKeyFileBytes);
+        QCOMPARE(small.size(), size_t(7));
+        QVERIFY2(small.capacity() <= 4096, qPrintable(QString::number(small.capacity())));
+
+        QCOMPARE(pipe2(p, O_CLOEXEC), 0);
+        UniqueFd r2(p[0]), w2(p[1]);
+        const QByteArray big(200000, 'k'); // more than a pipe holds: written while read
+        std::thread writer([&] {
+            for (qsizetype off = 0; off < big.size();) {
+                const ssize_t n = write(w2.get(), big.constData() + off, size_t(big.size() - off));
+                if (n <= 0)
+                    break;
+                off += n;
+            }
+            w2.reset();
+        });
+        const SecretBuffer large = readSecret(r2.get(), Limits::maxKeyFileBytes);
+        writer.join();
+        QCOMPARE(QByteArray(large.data(), qsizetype(large.size())), big);
+        QVERIFY(large.capacity() < Limits::maxKeyFileBytes);
+    }
+
     void secretPipeLeftOpenTimesOut()
     {
         int p[2];
@@ -199,6 +235,11 @@ private Q_SLOTS:
         QTest::newRow("longest") << QString(qsizetype(Limits::maxNameBytes), QLatin1Char('a')) << true;
         QTest::newRow("4 KiB") << QString(4096, QLatin1Char('a')) << false;
         QTest::newRow("rtl override") << QStringLiteral("a\u202Eb") << false;
+        QTest::newRow("zero width") << QStringLiteral("a\u200Bb") << false;
+        QTest::newRow("trailing space") << "a " << false;
+        QTest::newRow("no-break space first") << QStringLiteral("\u00A0a") << false;
+        QTest::newRow("C1 control") << QStringLiteral("a\u0085b") << false;
+        QTest::newRow("DEL") << "a\x7f" << false;
     }
 
     void names()
@@ -208,11 +249,22 @@ private Q_SLOTS:
         QCOMPARE(codeOf([&] { checkName(name); }) != ErrorCode::InvalidArgument, ok);
     }
 
-    void mountNameFallsBackToUuid()
+    // A name from a header (someone's file) meets the rule a caller's name meets, or the mount
+    // point gets a fixed name: nothing of a header's that fails it becomes a path.
+    void mountNameFromAHeader()
     {
-        QCOMPARE(mountNameFor("keys", "uuid-1"), std::string("keys"));
-        QCOMPARE(mountNameFor("../../etc", "uuid-1"), std::string("uuid-1"));
-        QCOMPARE(mountNameFor("", "uuid-1"), std::string("uuid-1"));
+        QCOMPARE(mountNameFor("keys"), std::string("keys"));
+        QCOMPARE(mountNameFor("../../etc"), std::string("vault"));
+        QCOMPARE(mountNameFor(""), std::string("vault")); // LUKS1: no label
+        QCOMPARE(mountNameFor("a\xff" "b"), std::string("vault")); // not UTF-8
+        QCOMPARE(mountNameFor("a\xe2\x80\x8b" "b"), std::string("vault")); // zero-width space
+        QCOMPARE(mountNameFor("\xc0\xaf"), std::string("vault")); // overlong '/'
+        QCOMPARE(mountNameFor(std::string("a\0b", 3)), std::string("vault"));
+        QCOMPARE(mountNameFor("Schl\xc3\xbcssel"), std::string("Schl\xc3\xbcssel"));
+        // The label's prefix comes off in one place.
+        QCOMPARE(Vault::nameFromLabel("coffer:keys"), std::string("keys"));
+        QCOMPARE(Vault::nameFromLabel("keys"), std::string("keys"));
+        QCOMPARE(Vault::labelFor("keys"), std::string("coffer:keys"));
     }
 
     void sizes()
@@ -246,8 +298,9 @@ private Q_SLOTS:
         QCOMPARE(stat(first.c_str(), &st), 0);
         QCOMPARE(st.st_uid, geteuid());
         QCOMPARE(int(st.st_mode & 07777), 0700);
+        QCOMPARE(codeOf([&] { state.makeMountPoint(1000, "../../etc"); }), ErrorCode::InvalidArgument);
 
-        StateRecord r{"1234-abcd", 1000, "keys", first, {1, 2}, true};
+        StateRecord r{"3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7b", 1000, "keys", first, {1, 2}, true};
         state.save(r);
         const auto records = state.load();
         QCOMPARE(records.size(), size_t(1));
@@ -255,7 +308,7 @@ private Q_SLOTS:
         QCOMPARE(records[0].mountPoint, first);
         QCOMPARE(records[0].backing.ino, ino_t(2));
         QVERIFY(records[0].open);
-        state.remove(r.luksUuid);
+        state.remove(r.backing);
         QVERIFY(state.load().empty());
         state.removeMountPoint(first);
         QVERIFY(stat(first.c_str(), &st) != 0);
@@ -263,6 +316,78 @@ private Q_SLOTS:
         // A planted symlink in place of the user directory is refused.
         QVERIFY(::symlink("/etc", runDir.filePath(QStringLiteral("coffer/2000")).toLocal8Bit().constData()) == 0);
         QCOMPARE(codeOf([&] { state.makeMountPoint(2000, "x"); }), ErrorCode::Failed);
+    }
+
+    // Records are the backing files': a copy of a vault (same UUID, another file) has its own
+    // record, and forgetting it leaves the original's alone.
+    void recordsOfCopiesAreApart()
+    {
+        QTemporaryDir runDir;
+        RuntimeState state(runDir.filePath(QStringLiteral("coffer")).toStdString());
+        const std::string uuid = "3f2b8c1e-7a4d-4e59-9b0a-2c6d8e1f0a7b";
+        state.save({uuid, 1000, "keys", state.makeMountPoint(1000, "keys"), {1, 2}, true});
+        state.save({uuid, 1001, "keys", state.makeMountPoint(1001, "keys"), {1, 3}, false});
+        QCOMPARE(state.load().size(), size_t(2));
+        state.remove(FileId{1, 3});
+        const auto records = state.load();
+        QCOMPARE(records.size(), size_t(1));
+        QCOMPARE(records[0].uid, uid_t(1000));
+        QVERIFY(records[0].open);
+    }
+
+    // /run/coffer/<uid> is root's and reachable by root and that user only: mode 0700 and the
+    // ACL user:<uid>:r-x; /run/coffer itself lists nothing to anyone else. One made 0755 by an
+    // older helper is repaired.
+    void userDirectoriesArePrivate()
+    {
+        if (geteuid() != 0)
+            QSKIP("directories of root's for another user need root");
+        QTemporaryDir runDir;
+        const QString root = runDir.filePath(QStringLiteral("coffer"));
+        QVERIFY(QDir().mkpath(root + QStringLiteral("/1000")));
+        QCOMPARE(chmod((root + QStringLiteral("/1000")).toLocal8Bit().constData(), 0755), 0);
+        RuntimeState state(root.toStdString());
+        const std::string dir = state.userDir(1000);
+        struct stat st {};
+        QCOMPARE(stat(dir.c_str(), &st), 0);
+        QCOMPARE(st.st_uid, uid_t(0));
+        // With an ACL the group bits show its mask: r-x for the named user, nothing for others.
+        QCOMPARE(int(st.st_mode & 07777), 0750);
+        QCOMPARE(stat(root.toLocal8Bit().constData(), &st), 0);
+        QCOMPARE(int(st.st_mode & 07777), 0711);
+        char acl[256];
+        const ssize_t n = getxattr(dir.c_str(), "system.posix_acl_access", acl, sizeof acl);
+        QCOMPARE(n, ssize_t(4 + 5 * 8));
+        struct Entry
+        {
+            uint16_t tag, perm;
+            uint32_t id;
+        };
+        Entry entries[5];
+        std::memcpy(entries, acl + 4, sizeof entries);
+        QCOMPARE(entries[1].tag, uint16_t(0x02)); // ACL_USER
+        QCOMPARE(entries[1].id, uint32_t(1000));
+        QCOMPARE(entries[1].perm, uint16_t(5));
+        QCOMPARE(entries[2].perm, uint16_t(0)); // group
+        QCOMPARE(entries[4].perm, uint16_t(0)); // other
+    }
+
+    // The top folder of a mounted vault is its owner's alone; a read-only one that is not is
+    // refused (it cannot be changed).
+    void vaultRootsArePrivate()
+    {
+        if (geteuid() != 0)
+            QSKIP("giving a folder to another user needs root");
+        QTemporaryDir dir;
+        const std::string top = dir.path().toStdString();
+        QCOMPARE(chmod(top.c_str(), 0755), 0);
+        QCOMPARE(codeOf([&] { RuntimeState::makeVaultRootPrivate(top, 1000, 1000, true); }), ErrorCode::NotSupported);
+        RuntimeState::makeVaultRootPrivate(top, 1000, 1000, false);
+        struct stat st {};
+        QCOMPARE(stat(top.c_str(), &st), 0);
+        QCOMPARE(st.st_uid, uid_t(1000));
+        QCOMPARE(int(st.st_mode & 07777), 0700);
+        RuntimeState::makeVaultRootPrivate(top, 1000, 1000, true); // private already: fine
     }
 };
 

@@ -1,8 +1,9 @@
-// The sync child (design.md 4.6): it becomes the caller (uid, gid, supplementary groups,
-// no_new_privs, no way back to root), reads only what the caller can read, and streams the
-// engine's JSON lines to the helper.
+// The sync child (design.md 4.6): the program coffer-sync, which becomes the user (uid, gid,
+// supplementary groups, no_new_privs, no way back to root), reads only what the user can read,
+// and streams the engine's JSON lines to the helper.
 #include "sync/syncengine.h"
 #include "syncchild.h"
+#include "testerror.h"
 
 #include <QDir>
 #include <QFile>
@@ -13,15 +14,18 @@
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 using namespace Coffer;
 using namespace Coffer::Helper;
+using Coffer::Test::codeOf;
 
 namespace {
 
 constexpr uid_t Nobody = 65534;
+const std::string Program = COFFER_BINARY_DIR "/helper/coffer-sync";
 
 struct ChildRun
 {
@@ -31,19 +35,24 @@ struct ChildRun
 
 ChildRun runChild(const Credentials &c, const Sync::Options &options)
 {
-    SyncChild child = startSyncChild(c, options);
+    SyncChild child = startSyncChild(Program, c, options);
     std::string data;
     char buf[4096];
+    pollfd pfd{child.output.get(), POLLIN, 0};
     for (;;) {
         const ssize_t n = read(child.output.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+            poll(&pfd, 1, -1);
             continue;
+        }
         if (n <= 0)
             break;
         data.append(buf, size_t(n));
     }
     ChildRun run;
-    waitpid(child.pid, &run.status, 0);
+    siginfo_t info {};
+    waitid(P_PIDFD, id_t(child.pidfd.get()), &info, WEXITED);
+    run.status = info.si_code == CLD_EXITED ? info.si_status : -1;
     size_t start = 0;
     while (start < data.size()) {
         const size_t nl = data.find('\n', start);
@@ -136,6 +145,45 @@ private Q_SLOTS:
         QCOMPARE(WEXITSTATUS(status), 0);
     }
 
+    void programArguments()
+    {
+        const Credentials c{1000, 1001, {1001, 27, 100}};
+        const std::vector<std::string> args = syncProgramArguments(Program, c, 4242);
+        std::vector<const char *> argv;
+        for (const std::string &a : args)
+            argv.push_back(a.c_str());
+        const auto parsed = parseSyncProgramArguments(int(argv.size()), argv.data());
+        QVERIFY(parsed);
+        QCOMPARE(parsed->credentials.uid, uid_t(1000));
+        QCOMPARE(parsed->credentials.gid, gid_t(1001));
+        QCOMPARE(parsed->credentials.groups, (std::vector<gid_t>{1001, 27, 100}));
+        QCOMPARE(parsed->parent, pid_t(4242));
+        argv[2] = "1000x";
+        QVERIFY(!parseSyncProgramArguments(int(argv.size()), argv.data()));
+        argv[2] = "1000";
+        argv[6] = "1,,2";
+        QVERIFY(!parseSyncProgramArguments(int(argv.size()), argv.data()));
+        QVERIFY(!parseSyncProgramArguments(3, argv.data()));
+        QCOMPARE(codeOf([] { startSyncChild(Program, Credentials{0, 0, {}}, Sync::Options()); }),
+                 ErrorCode::NotSupported);
+    }
+
+    // Started as root by anyone but the helper it names as its parent, it does nothing.
+    void refusesAParentItDoesNotHave()
+    {
+        const std::string parent = std::to_string(getpid() + 1);
+        const pid_t pid = fork();
+        if (pid == 0) {
+            execl(Program.c_str(), Program.c_str(), "--uid", "65534", "--gid", "65534", "--groups", "",
+                  "--parent", parent.c_str(), nullptr);
+            _exit(127);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        QVERIFY(WIFEXITED(status));
+        QCOMPARE(WEXITSTATUS(status), 121);
+    }
+
     void syncRunsAsTheCallerAndReadsOnlyWhatTheyCan()
     {
         QTemporaryDir base;
@@ -155,7 +203,7 @@ private Q_SLOTS:
         options.sources.push_back({dir.filePath(QStringLiteral("src")).toStdString(), "src"});
         options.destination = dir.filePath(QStringLiteral("dest")).toStdString();
         ChildRun run = runChild(nobody, options);
-        QVERIFY(WIFEXITED(run.status));
+        QCOMPARE(run.status, 0);
         QVERIFY(!run.messages.empty());
         const auto *result = std::get_if<Sync::Result>(&run.messages.back());
         QVERIFY2(result, "the last line is not a result");

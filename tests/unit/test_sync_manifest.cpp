@@ -1,6 +1,7 @@
 // The sync manifest format (core/sync/tree.h): round trip, corruption detection, layout.
 
 #include "block/uniquefd.h"
+#include "forge.h"
 #include "sync/tree.h"
 
 #include <QTemporaryDir>
@@ -147,6 +148,34 @@ private slots:
         ManifestHeader h;
         Tree t2;
         QVERIFY(!readManifest(fd.get(), "missing", h, t2));
+    }
+
+    // The manifest is read from the destination, which may be someone else's: a name that is
+    // not one plain entry name makes the whole manifest untrustworthy.
+    void namesThatLeaveTheirDirectoryAreRefused()
+    {
+        UniqueFd fd = dirFd();
+        for (const char *name : {"../x", "..", ".", "a/b", "/abs", "x\0y"}) {
+            Tree t;
+            build(t);
+            writeManifest(fd.get(), "hostile", ManifestHeader{"s", "", 1, 2, 3, ""}, t);
+            ManifestHeader h;
+            Tree t2;
+            QVERIFY(readManifest(fd.get(), "hostile", h, t2));
+            const std::string bad = std::string(name) == "x\0y" ? std::string("x\0y", 3) : std::string(name);
+            QVERIFY(Coffer::Test::addManifestEntry(fd.get(), "hostile", bad));
+            QVERIFY2(!readManifest(fd.get(), "hostile", h, t2), name);
+            QCOMPARE(t2.nodes.size(), 0u);
+        }
+        // The same manifest with a plain name is read.
+        Tree t;
+        build(t);
+        writeManifest(fd.get(), "plain", ManifestHeader{"s", "", 1, 2, 3, ""}, t);
+        QVERIFY(Coffer::Test::addManifestEntry(fd.get(), "plain", "..."));
+        ManifestHeader h;
+        Tree t2;
+        QVERIFY(readManifest(fd.get(), "plain", h, t2));
+        QVERIFY(t2.child(0, "...") != NoNode);
     }
 
     void nodeIsCompact()

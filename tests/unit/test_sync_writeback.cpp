@@ -2,6 +2,7 @@
 
 #include "sync/earlywriteback.h"
 
+#include <QDir>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -40,12 +41,32 @@ private slots:
         QCOMPARE(::faccessat(dirFd.get(), "f5999", F_OK, 0), 0);
     }
 
-    // Without a directory it cannot sync through, it does nothing and never fails.
+    // Without a directory it cannot sync through, it does nothing (starts no thread) and never
+    // fails; with one it has its thread. Seen from outside: the process's thread count.
     void withoutDirectoryDoesNothing()
     {
-        EarlyWriteback writeback(-1);
-        for (int i = 0; i < 10000; ++i)
-            writeback.wrote(1 << 20);
+        const int before = threads();
+        {
+            EarlyWriteback writeback(-1);
+            QCOMPARE(threads(), before);
+            for (int i = 0; i < 10000; ++i)
+                writeback.wrote(1 << 20);
+            QCOMPARE(threads(), before);
+        }
+        QTemporaryDir dir;
+        UniqueFd dirFd(::open(QFile::encodeName(dir.path()).constData(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        QVERIFY(dirFd);
+        {
+            EarlyWriteback writeback(dirFd.get());
+            QCOMPARE(threads(), before + 1);
+        }
+        QCOMPARE(threads(), before);
+    }
+
+private:
+    static int threads()
+    {
+        return int(QDir(QStringLiteral("/proc/self/task")).entryList(QDir::Dirs | QDir::NoDotAndDotDot).size());
     }
 };
 

@@ -115,9 +115,17 @@ vm_bus_has_name() {
         NameHasOwner s "$1" 2>/dev/null) == *true* ]]
 }
 
+# Whether systemd is init (a scenario with a "# vm-boot: systemd" line): the bus, udevd,
+# polkitd and logind are then its services, started through it.
+vm_systemd() { [ -d /run/systemd/system ]; }
+
 vm_start_dbus() {
-    mkdir -p /run/dbus
-    dbus-daemon --system --fork --nopidfile
+    if vm_systemd; then
+        systemctl start dbus.service
+    else
+        mkdir -p /run/dbus
+        dbus-daemon --system --fork --nopidfile
+    fi
     vm_wait_until 20 vm_bus_has_name org.freedesktop.DBus || vm_fail "the system bus did not start"
 }
 
@@ -128,7 +136,11 @@ vm_start_polkitd() {
 
 # The two halves of vm_start_polkitd, for a scenario with other work to do while polkitd starts.
 vm_launch_polkitd() {
-    /usr/lib/polkit-1/polkitd --no-debug >/var/log/polkitd.log 2>&1 &
+    if vm_systemd; then
+        systemctl start --no-block polkit.service
+    else
+        /usr/lib/polkit-1/polkitd --no-debug >/var/log/polkitd.log 2>&1 &
+    fi
 }
 
 vm_wait_polkitd() {
@@ -137,20 +149,28 @@ vm_wait_polkitd() {
 }
 
 vm_start_udevd() {
-    /lib/systemd/systemd-udevd --daemon
+    if vm_systemd; then
+        systemctl start systemd-udevd.service
+    else
+        /lib/systemd/systemd-udevd --daemon
+    fi
     # Only what Coffer watches: a full trigger costs many seconds under software emulation.
     udevadm trigger --action=add --subsystem-match=block --subsystem-match=usb
     udevadm settle -t 30
 }
 
-# alice may do everything to her own vaults; mallory may do nothing (see vm_install_coffer).
+# alice (and bob, for scenarios that add him) may do everything to their own vaults; mallory
+# may do nothing (see vm_install_coffer). vm_add_test_users [NAME...]: alice and mallory by
+# default.
 # Written straight into the user databases (what useradd -m does, without its two processes a
 # user): the first free ids from 1000, a locked password, a private group and a home.
 vm_add_test_users() {
     local u name x id rest users=" " taken=" " next=1000
     while IFS=: read -r name x id rest; do users+="$name "; taken+="$id "; done </etc/passwd
     while IFS=: read -r name x id rest; do taken+="$id "; done </etc/group
-    for u in alice mallory; do
+    local -a wanted=("$@")
+    [ $# -gt 0 ] || wanted=(alice mallory)
+    for u in "${wanted[@]}"; do
         [[ $users == *" $u "* ]] && continue
         while [[ $taken == *" $next "* ]]; do next=$((next + 1)); done
         echo "$u:x:$next:$next::/home/$u:/bin/bash" >>/etc/passwd
@@ -187,20 +207,40 @@ vm_install_coffer() {
     if [ -S /run/udev/control ]; then
         udevadm control --reload
     fi
+    # systemd learns of the helper's unit (D-Bus activation goes through it).
+    if vm_systemd; then
+        systemctl daemon-reload
+    fi
 }
 
-# The polkit rules for the test users: alice may act on her own vaults, mallory on nothing
+# The polkit rules for the test users: alice and bob may act on their own vaults, mallory on nothing
 # (polkitd reads rules.d as it changes).
 vm_install_test_polkit_rules() {
     mkdir -p "$(dirname "$TEST_POLKIT_RULES")"
     cat >"$TEST_POLKIT_RULES" <<'RULES'
-// Test users: alice may act on her own vaults, mallory on nothing.
+// Test users: alice and bob may act on their own vaults, mallory on nothing.
 polkit.addRule(function(action, subject) {
     if (action.id.indexOf("org.coffer.helper.") != 0)
         return polkit.Result.NOT_HANDLED;
-    if (subject.user == "alice" && action.id != "org.coffer.helper.manage-other-users")
+    if ((subject.user == "alice" || subject.user == "bob") && action.id != "org.coffer.helper.manage-other-users")
         return polkit.Result.YES;
     return polkit.Result.NO;
 });
 RULES
+}
+
+# vm_session USER VT: a logind session of USER on seat0's virtual terminal VT, as a login on
+# that console makes it (PAM's login stack with pam_systemd); its process sleeps until the
+# scenario ends. vm_switch_vt VT makes that terminal the foreground one: its session becomes
+# the seat's active session. Both need systemd (vm-boot: systemd).
+vm_session() {
+    systemd-run --quiet --unit="session-of-$1" -p PAMName=login -p User="$1" -p TTYPath="/dev/tty$2" \
+        -p StandardInput=tty-force -p StandardOutput=null /bin/sleep infinity
+    vm_wait_until 30 vm_session_of "$1" || vm_fail "logind made no session for $1"
+}
+
+vm_session_of() { loginctl list-sessions --no-legend | grep -q " $1 "; }
+
+vm_switch_vt() {
+    chvt "$1"
 }

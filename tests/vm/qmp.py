@@ -5,6 +5,10 @@
   qmp.py WORKDIR say TEXT                 tell the guest (its vm_wait_host TEXT returns)
   qmp.py WORKDIR plug IMAGE [ID]          hot-plug IMAGE as a USB stick (usb-storage on qemu-xhci)
   qmp.py WORKDIR yank [ID]                pull the stick out, as a person would
+  qmp.py WORKDIR wake-after-suspend [SECONDS]
+                                          say "watching-sleep", wait until the guest suspends
+                                          (QMP SUSPEND), wake it (system_wakeup), wait for WAKEUP,
+                                          say "woke"
 """
 import json
 import os
@@ -25,6 +29,11 @@ def wait_for(work, text, seconds):
             pass
         time.sleep(0.1)
     sys.exit(f"qmp.py: timed out after {seconds}s waiting for the guest to say {text!r}")
+
+
+def say(work, text):
+    with open(os.path.join(work, "host-events"), "a") as events:
+        events.write(text + "\n")
 
 
 class Qmp:
@@ -61,8 +70,7 @@ def main():
     if verb == "wait-for":
         wait_for(work, args[0], float(args[1]) if len(args) > 1 else 300)
     elif verb == "say":
-        with open(os.path.join(work, "host-events"), "a") as events:
-            events.write(args[0] + "\n")
+        say(work, args[0])
     elif verb == "plug":
         ident = args[1] if len(args) > 1 else "stick0"
         qmp = Qmp(work)
@@ -76,6 +84,14 @@ def main():
         qmp.execute("device_del", id=ident)
         qmp.wait_event("DEVICE_DELETED", 30)
         qmp.execute("blockdev-del", **{"node-name": ident + "-disk"})  # so the stick can come back
+    elif verb == "wake-after-suspend":
+        seconds = float(args[0]) if args else 300
+        qmp = Qmp(work)
+        say(work, "watching-sleep")
+        qmp.wait_event("SUSPEND", seconds)
+        qmp.execute("system_wakeup")
+        qmp.wait_event("WAKEUP", 60)
+        say(work, "woke")
     else:
         sys.exit(__doc__)
 

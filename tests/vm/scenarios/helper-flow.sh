@@ -88,6 +88,31 @@ cmp $A/data/id_ed25519 "$mp/current/data/id_ed25519" || vm_fail "synced key diff
 [ "$(stat -c %U "$mp/current/data/id_ed25519")" = alice ] || vm_fail "synced file not owned by alice"
 grep -q "sync into" /var/log/coffer-helper.log || vm_fail "no sync in the log"
 
+vm_step "core/client's example watches a sync through the real helper, signals only"
+echo "watched" >$A/data/watched && chown alice:alice $A/data/watched
+vm_as alice "$COFFER_BUILD_DIR/tests/examples/watchjob" $A/v.img $A/data >/var/tmp/watchjob.out \
+    || { cat /var/tmp/watchjob.out; vm_fail "watchjob failed"; }
+cat /var/tmp/watchjob.out
+grep -q '^progress 1.00 ' /var/tmp/watchjob.out || vm_fail "watchjob saw no progress"
+grep -qx 'outcome ok' /var/tmp/watchjob.out || vm_fail "watchjob: the outcome is not ok"
+grep -qx 'scanned 4 copied 1 bytes 8' /var/tmp/watchjob.out || vm_fail "watchjob: not the counts of this sync"
+cmp $A/data/watched "$mp/current/data/watched" || vm_fail "the watched sync did not land"
+
+vm_step "sync --dry-run through the helper prints the plan; one that does not fit exits 8"
+echo "planned" >$A/data/planned && chown alice:alice $A/data/planned
+vm_as alice cofferctl sync $A/v.img --source $A/data --dry-run >/var/tmp/plan.out
+cat /var/tmp/plan.out
+grep -qx '+ f data/planned  (8 B)' /var/tmp/plan.out || vm_fail "the plan does not list the new file"
+grep -q '^Dry run: 1 to add, 0 to update, .* 0 to delete' /var/tmp/plan.out || vm_fail "the plan's counts are wrong"
+grep -q ': it fits\.$' /var/tmp/plan.out || vm_fail "the plan does not say it fits"
+[ ! -e "$mp/current/data/planned" ] || vm_fail "the dry run wrote into the vault"
+mkdir -p $A/huge && truncate -s 1G $A/huge/big && chown -R alice:alice $A/huge
+rc=0
+vm_as alice cofferctl sync $A/v.img --source $A/huge --dry-run >/var/tmp/plan2.out || rc=$?
+cat /var/tmp/plan2.out
+[ "$rc" = 8 ] || vm_fail "a dry run that does not fit gave exit $rc, not 8"
+grep -q ': it does NOT fit\.$' /var/tmp/plan2.out || vm_fail "the plan does not say it does not fit"
+
 vm_step "two clients on one vault: the second unlock is Busy (exit 6)"
 rc=0
 vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw || rc=$?
@@ -150,7 +175,37 @@ size=$(vm_as alice cofferctl status --json | /usr/bin/python3 -c 'import json,sy
 [ "$size" -gt $((64 << 20)) ] || vm_fail "the vault did not grow (size $size)"
 [ "$(stat -c %s $A/v.img)" = $((96 << 20)) ] || vm_fail "the backing file is not 96 MiB"
 cmp $A/data/sub/blob "$mp/current/data/sub/blob" || vm_fail "data changed by the resize"
-vm_as alice cofferctl lock $A/v.img
+
+vm_step "busy lock: the holders are named; force stops alice's own program only, and not while root's holds it"
+(cd "$mp" && exec setpriv --reuid=alice --regid=alice --init-groups tail -f /dev/null) &
+alice_holder=$!
+(cd "$mp" && exec tail -f /dev/null) &
+root_holder=$!
+cwd_is() { [ "$(readlink /proc/$1/cwd)" = "$2" ]; }
+vm_wait_until 10 cwd_is $alice_holder "$mp" || vm_fail "alice's holder did not start"
+vm_wait_until 10 cwd_is $root_holder "$mp" || vm_fail "root's holder did not start"
+rc=0; out=$(vm_as alice cofferctl lock $A/v.img 2>&1) || rc=$?
+[ "$rc" = 6 ] || vm_fail "lock of a busy vault gave exit $rc, not 6: $out"
+echo "$out" | grep -q "tail" || vm_fail "the busy lock does not name the program holding it: $out"
+rc=0; out=$(vm_as alice cofferctl lock $A/v.img --force 2>&1) || rc=$?
+[ "$rc" = 6 ] || vm_fail "force-lock with root's program holding the vault gave exit $rc, not 6: $out"
+kill -0 $root_holder && kill -0 $alice_holder || vm_fail "a force-lock refused as Busy stopped a program"
+kill $root_holder; wait $root_holder || true
+vm_as alice cofferctl lock $A/v.img --force
+wait $alice_holder || true
+kill -0 $alice_holder 2>/dev/null && vm_fail "force-lock left alice's program running"
+vm_assert_nothing_attached
+
+vm_step "locked: passwd and header-backup work on alice's own file; resize unlocks and locks again"
+printf %s "third-passphrase-5b1a" >$A/pw3 && chown alice:alice $A/pw3 && chmod 600 $A/pw3
+echo "third-passphrase-5b1a" >>/var/tmp/pass-pattern
+vm_as alice cofferctl passwd $A/v.img --passphrase-file $A/pw2 --new-passphrase-file $A/pw3
+vm_assert_nothing_attached
+vm_as alice cofferctl header-backup $A/v.img $A/header-locked.bak
+cryptsetup isLuks $A/header-locked.bak || vm_fail "the locked vault's header backup is not a LUKS header"
+[ "$(stat -c %U:%a $A/header-locked.bak)" = alice:600 ] || vm_fail "the header backup is not alice's alone"
+vm_as alice cofferctl resize $A/v.img --size 128M --passphrase-file $A/pw3
+[ "$(stat -c %s $A/v.img)" = $((128 << 20)) ] || vm_fail "the locked vault did not grow to 128 MiB"
 vm_assert_nothing_attached
 echo "changed after the lock" >$A/data/new-file && chown alice:alice $A/data/new-file
 vm_as alice cofferctl sync $A/v.img --source $A/data --lock-after --keyfile $A/key.bin
@@ -158,7 +213,7 @@ vm_assert_nothing_attached
 rc=0
 vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw || rc=$?
 [ "$rc" = 4 ] || vm_fail "the old passphrase gave exit $rc, not 4"
-mp=$(vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw2)
+mp=$(vm_as alice cofferctl unlock $A/v.img --passphrase-file $A/pw3)
 cmp $A/data/new-file "$mp/current/data/new-file" || vm_fail "the key-file sync did not land"
 vm_as alice cofferctl lock --all
 vm_assert_nothing_attached

@@ -5,6 +5,11 @@
 #
 #   helper-call.py [--no-wait] PATH INTERFACE METHOD SIGNATURE ARG...
 #   helper-call.py --bad-fd-index METHOD      (Manager.Unlock/CreateVault with index 7 of 1 fd)
+#   helper-call.py --flood N DIR RESULTS      N Unlock calls at once on one connection, each with a
+#                                             new file DIR/floodI.img and a secret pipe left open;
+#                                             one line per reply in RESULTS in the order they come,
+#                                             RESULTS.sent once all are sent; the pipes close when
+#                                             RESULTS.release appears
 #
 # ARG syntax (one per signature element):
 #   fd:FILE[:MODE]   MODE r | w | rw (default) | path (O_PATH|O_NOFOLLOW) | dir
@@ -139,6 +144,15 @@ def bad_fd_index(method):
         return pad(head, 8) + body
 
     sock.sendall(message("/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", "org.freedesktop.DBus", "", b"", 0))
+    # The bus's answer to Hello first: the call with its descriptor is the next thing it reads.
+    sock.settimeout(60)
+    data = b""
+    while b"l\x02" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            print("EOF before the answer to Hello")
+            return 2
+        data += chunk
     # body for "hha{sv}" / "hta{sv}..." : index 7, then index 7 (or size), then empty dict
     if method == "Unlock":
         body = struct.pack("<II", 7, 7) + struct.pack("<I", 0) + b"\0" * 4
@@ -149,12 +163,11 @@ def bad_fd_index(method):
     msg = message("/org/coffer/Helper1", "org.coffer.Helper1.Manager", method, SERVICE, sig, body, 1)
     r, w = os.pipe()
     sock.sendmsg([msg], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", r))])
-    sock.settimeout(60)
-    data = b""
     while True:
         chunk = sock.recv(65536)
         if not chunk:
-            break
+            print("EOF", data)
+            return 2
         data += chunk
         for name in (b"org.coffer.Helper1.Error.", b"org.freedesktop.DBus.Error."):
             i = data.find(name)
@@ -167,10 +180,55 @@ def bad_fd_index(method):
             return 0
 
 
+def flood(n, directory, results):
+    from gi.repository import GLib
+    import dbus.mainloop.glib
+    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+    bus = dbus.SystemBus()
+    manager = bus.get_object(SERVICE, "/org/coffer/Helper1", introspect=False)
+    out = open(results, "a", buffering=1)
+    loop = GLib.MainLoop()
+    left = [n]
+
+    def answered(line):
+        out.write(line + "\n")
+        left[0] -= 1
+        if left[0] == 0:
+            loop.quit()
+
+    for i in range(n):
+        path = os.path.join(directory, "flood%d.img" % i)
+        with open(path, "wb") as f:
+            f.truncate(1 << 20)
+        fd = os.open(path, os.O_RDWR)
+        secret = make_pipe(b"never closed", close=False)
+        manager.Unlock(dbus.types.UnixFd(fd), dbus.types.UnixFd(secret), dbus.Dictionary({}, signature="sv"),
+                       dbus_interface="org.coffer.Helper1.Manager", signature="hha{sv}", timeout=600,
+                       reply_handler=lambda *reply: answered("OK"),
+                       error_handler=lambda e: answered("ERROR %s %s" % (e.get_dbus_name(), e.get_dbus_message())))
+        os.close(fd)
+        os.close(secret)
+    open(results + ".sent", "w").close()
+
+    def release():
+        if not os.path.exists(results + ".release"):
+            return True
+        for w in make_pipe.keep:
+            os.close(w)
+        make_pipe.keep.clear()
+        return False
+
+    GLib.timeout_add(100, release)
+    loop.run()
+    return 0
+
+
 def main():
     argv = sys.argv[1:]
     if argv and argv[0] == "--bad-fd-index":
         sys.exit(bad_fd_index(argv[1]))
+    if argv and argv[0] == "--flood":
+        sys.exit(flood(int(argv[1]), argv[2], argv[3]))
     no_wait = bool(argv) and argv[0] == "--no-wait"
     if no_wait:
         argv = argv[1:]
