@@ -63,6 +63,9 @@ vm_boot_setup() {
     echo coffer-vm >/proc/sys/kernel/hostname
     # devtmpfs has no /dev/fd, and bash's <(...) needs it.
     [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+    # /tmp as on any Debian system, whatever the host's mode (the overlay keeps the change in the
+    # guest): Xvfb and Qt write there as the user.
+    chmod 1777 /tmp
     SCRATCH=/var/tmp/scenario
     mkdir -p "$SCRATCH"
     export SCRATCH
