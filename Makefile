@@ -67,7 +67,8 @@ deb: deps
 bench: build
 	tests/bench/run-all $(BUILD)
 
-demo: build
+# The packages (make deb), installed in the VM and used as a person would; no test tool.
+demo: deb
 	tests/vm/demo $(BUILD)
 
 clean:
