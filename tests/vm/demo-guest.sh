@@ -17,15 +17,24 @@ PASSPHRASE='correct horse battery staple'
 LOG=/var/log/coffer-helper.log
 VM_DESKTOP_LOGS=($LOG)
 
+# A command line as it would be typed (arguments with spaces or shell characters quoted).
+shown() {
+    local arg line=
+    for arg; do
+        [[ -z $arg || $arg =~ [^A-Za-z0-9_./=:,@+-] ]] && arg="'$arg'"
+        line+=" $arg"
+    done
+    echo "${line# }"
+}
 # What alice does, shown as she would type it, run as her; typed only shows it.
-typed() { echo "alice\$ $*"; }
+typed() { echo "alice\$ $(shown "$@")"; }
 alice() {
     typed "$@"
     vm_as alice "$@"
 }
 # What root does (the VM's administrator, or the desktop doing it for her).
 root() {
-    echo "root# $*"
+    echo "root# $(shown "$@")"
     "$@"
 }
 has_stick() { blkid -L BACKUPS >/dev/null; }
@@ -114,6 +123,8 @@ vm_desktop_screenshot 02-prompt
 
 vm_step "She clicks the notification (Back up now): the unlock dialog"
 vm_desktop_notification_action 0
+# A click closes the notification too (dunstctl action only invokes it).
+vm_desktop_as dunstctl close
 dialog=$(vm_desktop_wait_window '^Unlock “keys”$' 60)
 vm_desktop_screenshot 03-unlock
 echo "(she types her passphrase and presses Enter)"
@@ -122,11 +133,14 @@ vm_desktop_screenshot 04-passphrase
 vm_desktop_key "$dialog" Return
 
 vm_step "The backup runs; the vault locks; safe to unplug"
-vm_desktop_wait_window '“keys”' 120 >/dev/null
+progress=$(vm_desktop_wait_window '^(Backing up|Backup of) “keys”$' 120)
 vm_desktop_screenshot 05-backing-up
 vm_desktop_wait_notification "Safe to unplug BACKUPS" 180
 echo 'notification: "Safe to unplug BACKUPS"'
 vm_desktop_screenshot 06-safe-to-unplug
+# She closes the backup's window (Esc).
+vm_desktop_key "$progress" Escape
+vm_desktop_wait_window_gone '^Backup of “keys”$' 30
 vm_assert_nothing_attached 30
 echo "(no loop device, dm-crypt mapping or mount of the vault is left)"
 alice cofferctl vaults
