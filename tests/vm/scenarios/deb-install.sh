@@ -168,6 +168,8 @@ dpkg -r coffer coffer-helper >remove.log 2>&1 || rc=$?
 cat remove.log
 [ "$rc" != 0 ] || vm_fail "dpkg -r removed coffer-helper while the vault was in use"
 grep -q "mounted on $mp" remove.log || vm_fail "the refusal does not name the vault"
+# The helper was asked to lock it (root finds every vault) and said why it could not.
+grep -q "in use by sleep (pid $holder" remove.log || vm_fail "the helper did not refuse the lock naming the holder"
 [[ $(installed_version coffer) == ?[nc]* ]] || vm_fail "coffer was not removed: $(installed_version coffer)"
 vm_wait_until 30 not_runs /usr/bin/coffer || vm_fail "the removed app still runs"
 # dpkg keeps the package installed, only marked for removal ("ri").
