@@ -11,7 +11,7 @@ CTEST      := ctest --output-on-failure --no-tests=error
 LAUNCHER   := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 export CCACHE_BASEDIR ?= $(CURDIR)
 
-.PHONY: all deps build build-asan check check-unit check-integration check-vm check-gui bench demo clean
+.PHONY: all deps build build-asan check check-unit check-integration check-vm check-gui check-package deb bench demo clean
 
 all: build
 
@@ -52,14 +52,23 @@ check-vm: build
 check-gui: build
 	cd $(BUILD) && $(CTEST) -L gui --no-tests=ignore
 
+# The .deb built from this checkout (lintian included), its file list, the desktop files.
+check-package: build
+	cd $(BUILD) && $(CTEST) -L package
+
 check: build build-asan
 	cd $(ASAN_BUILD) && $(CTEST) -L 'unit|integration' -j$(JOBS)
-	cd $(BUILD) && $(CTEST) -L 'vm|gui'
+	cd $(BUILD) && $(CTEST) -L 'package|vm|gui'
+
+# The Debian packages, built in a copy of this checkout; they land in $(BUILD)/deb.
+deb: deps
+	packaging/build-deb $(BUILD)/deb
 
 bench: build
 	tests/bench/run-all $(BUILD)
 
-demo: build
+# The packages (make deb), installed in the VM and used as a person would; no test tool.
+demo: deb
 	tests/vm/demo $(BUILD)
 
 clean:

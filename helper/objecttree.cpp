@@ -128,11 +128,14 @@ QString ObjectTree::introspectionFor(const QString &path, std::optional<uid_t> c
     }
     if (!caller)
         return node({});
+    // Root sees every vault's and job's path (a removal of the package locks them all, and root
+    // reads the mount table anyway); reading or acting on one is still polkit's decision.
+    const auto listed = [caller](const ExportedObject *object) { return *caller == 0 || object->owners().count(*caller); };
     if (path == vaults || path == jobs) {
         QStringList children;
         for (const ExportedObject *object : m_objects) {
             const QString objectPath = object->path();
-            if (objectPath.startsWith(path + QLatin1Char('/')) && object->owners().count(*caller))
+            if (objectPath.startsWith(path + QLatin1Char('/')) && listed(object))
                 children << objectPath.mid(path.size() + 1);
         }
         children.sort();
@@ -142,7 +145,7 @@ QString ObjectTree::introspectionFor(const QString &path, std::optional<uid_t> c
         return node(body);
     }
     const ExportedObject *object = m_objects.value(path);
-    if (!object || !object->owners().count(*caller))
+    if (!object || !listed(object))
         return node({});
     return node(QLatin1String(StandardInterfaces) + QLatin1String(PropertiesXml)
                 + interfaceXml(object->interfaceName()));

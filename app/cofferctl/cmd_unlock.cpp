@@ -21,7 +21,8 @@ std::string jsonString(const QString &text)
 
 int runUnlock(int argc, char **argv)
 {
-    const Args args(argc, argv, passphraseOptions + std::vector<Option>{{"--keyfile", "a file"}, {"--json", {}}, {"--stay-open-on-suspend", {}}});
+    const Args args(argc, argv, passphraseOptions + std::vector<Option>{{"--keyfile", "a file"}, {"--json", {}}, {"--stay-open-on-suspend", {}},
+                                                                        {"--read-only", {}}});
     if (args.positional().size() != 1)
         throw UsageError{"give one FILE"};
     const std::string file = args.positional()[0];
@@ -29,6 +30,9 @@ int runUnlock(int argc, char **argv)
     Client::VaultHandle *vault = waitForVault(client.vault(file));
     Helper1::UnlockOptions options;
     options.lockOnSuspend = !args.has("--stay-open-on-suspend");
+    // Mounted read-only (and a sparse file that cannot grow is then allowed): to look, compare
+    // or copy a file back out of a snapshot without changing the vault.
+    options.readOnly = args.has("--read-only");
     wait(vault->unlock(unlockSecret(args, file), options));
     if (args.has("--json"))
         std::printf("{\"vault\":%s,\"mountPoint\":%s}\n", jsonString(vault->info().path).c_str(),
@@ -40,7 +44,7 @@ int runUnlock(int argc, char **argv)
 
 } // namespace
 
-COFFERCTL_COMMAND(unlock, "unlock", "FILE [--keyfile F] [--passphrase-file F|--passphrase-fd N] [--stay-open-on-suspend] [--json]",
+COFFERCTL_COMMAND(unlock, "unlock", "FILE [--keyfile F] [--passphrase-file F|--passphrase-fd N] [--read-only] [--stay-open-on-suspend] [--json]",
                   "Unlock a vault and print its mount point", runUnlock);
 
 } // namespace Coffer::Ctl

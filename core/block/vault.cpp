@@ -193,7 +193,7 @@ struct TruncateGuard
     ~TruncateGuard()
     {
         if (armed)
-            (void)::ftruncate(fd, 0);
+            (void)!::ftruncate(fd, 0);
     }
 };
 
@@ -792,7 +792,7 @@ void grow(int backingFd, uint64_t newSize, const SecretBuffer &secret, const Ope
     TruncateGuard shrinkBack{backingFd};
     auto truncateBack = [&] {
         if (shrinkBack.armed)
-            (void)::ftruncate(backingFd, off_t(oldSize));
+            (void)!::ftruncate(backingFd, off_t(oldSize));
         shrinkBack.armed = false;
     };
     if (open) {

@@ -45,6 +45,7 @@ namespace {
 // database connect, so these are accounts every Debian system has (base-passwd), found in
 // initTestCase.
 uid_t Alice, Bob, Mallory, Admin;
+constexpr uid_t Root = 0;
 const QString Service = QString::fromLatin1(Helper1::Service);
 const QString ManagerPath = QString::fromLatin1(Helper1::ManagerPath);
 
@@ -271,7 +272,7 @@ private Q_SLOTS:
         QVERIFY(!m_address.isEmpty());
 
         m_authority = new FakeAuthority;
-        for (uid_t uid : {Alice, Bob, Mallory, Admin})
+        for (uid_t uid : {Alice, Bob, Mallory, Admin, Root})
             m_clients.insert(uid, connectAs(uid, QStringLiteral("client%1").arg(uid)));
         for (const QDBusConnection &c : m_clients)
             QVERIFY2(c.isConnected(), qPrintable(c.lastError().message() + QString::fromUtf8(m_daemon.readAllStandardError())));
@@ -395,6 +396,8 @@ private Q_SLOTS:
         QVERIFY(!introspect(Bob, jobPath).arguments().value(0).toString().contains(QLatin1String("org.coffer.Helper1.Job")));
         QVERIFY(introspect(Alice, jobs).arguments().value(0).toString().contains(QStringLiteral("<node name=\"%1\"/>").arg(number)));
         QVERIFY(introspect(Alice, jobPath).arguments().value(0).toString().contains(QLatin1String("<interface name=\"org.coffer.Helper1.Job\">")));
+        // Root lists every path (coffer-helper's prerm locks every vault before a removal).
+        QVERIFY(introspect(Root, jobs).arguments().value(0).toString().contains(QStringLiteral("<node name=\"%1\"/>").arg(number)));
         // After a round trip of Bob's own, anything the helper had sent him would be here.
         QCOMPARE(errorName(introspect(Bob, ManagerPath)), QStringLiteral("(no error)"));
         QCoreApplication::processEvents();

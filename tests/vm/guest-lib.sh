@@ -63,6 +63,9 @@ vm_boot_setup() {
     echo coffer-vm >/proc/sys/kernel/hostname
     # devtmpfs has no /dev/fd, and bash's <(...) needs it.
     [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+    # /tmp as on any Debian system, whatever the host's mode (the overlay keeps the change in the
+    # guest): Xvfb and Qt write there as the user.
+    chmod 1777 /tmp
     SCRATCH=/var/tmp/scenario
     mkdir -p "$SCRATCH"
     export SCRATCH
@@ -212,18 +215,10 @@ vm_stop() {
 # daemons, or they are told to reload.
 vm_install_coffer() {
     [ -s /vmshare/install.tar ] || vm_fail "nothing staged in /vmshare/install.tar: is $COFFER_BUILD_DIR built?"
-    tar -xf /vmshare/install.tar -C / --no-overwrite-dir
-    mkdir -p "$(dirname "$TEST_POLKIT_RULES")"
-    cat >"$TEST_POLKIT_RULES" <<'RULES'
-// Test users: alice and bob may act on their own vaults, mallory on nothing.
-polkit.addRule(function(action, subject) {
-    if (action.id.indexOf("org.coffer.helper.") != 0)
-        return polkit.Result.NOT_HANDLED;
-    if ((subject.user == "alice" || subject.user == "bob") && action.id != "org.coffer.helper.manage-other-users")
-        return polkit.Result.YES;
-    return polkit.Result.NO;
-});
-RULES
+    # Units and rules go to /lib here (pkg-config's answer on Debian 12), which is a symlink to
+    # usr/lib: tar must follow it as dpkg does, not replace it with a directory.
+    tar -xf /vmshare/install.tar -C / --no-overwrite-dir --keep-directory-symlink
+    vm_install_test_polkit_rules
     # Daemons already running are told to reload (their sockets exist only while they run).
     if [ -S /run/dbus/system_bus_socket ]; then
         busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus ReloadConfig
@@ -235,6 +230,22 @@ RULES
     if vm_systemd; then
         systemctl daemon-reload
     fi
+}
+
+# The polkit rules for the test users: alice and bob may act on their own vaults, mallory on nothing
+# (polkitd reads rules.d as it changes).
+vm_install_test_polkit_rules() {
+    mkdir -p "$(dirname "$TEST_POLKIT_RULES")"
+    cat >"$TEST_POLKIT_RULES" <<'RULES'
+// Test users: alice and bob may act on their own vaults, mallory on nothing.
+polkit.addRule(function(action, subject) {
+    if (action.id.indexOf("org.coffer.helper.") != 0)
+        return polkit.Result.NOT_HANDLED;
+    if ((subject.user == "alice" || subject.user == "bob") && action.id != "org.coffer.helper.manage-other-users")
+        return polkit.Result.YES;
+    return polkit.Result.NO;
+});
+RULES
 }
 
 # vm_session USER VT: a logind session of USER on seat0's virtual terminal VT, as a login on
