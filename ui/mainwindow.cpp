@@ -163,11 +163,15 @@ MainWindow::MainWindow(VaultModel *model, VaultController *controller, PlugFlow 
     connect(controller, &VaultController::failed, this, [this](const QString &, const QString &text) { say(text, true); });
     connect(controller, &VaultController::safeToUnplug, this, [this](const QString &id, const QString &drive) {
         const std::optional<VaultRow> row = m_model->row(id);
-        say(tr("“%1” is locked. Safe to unplug %2.").arg(row ? row->name() : id, drive));
+        say(tr("“%1” is locked. Safe to unplug %2.").arg(row ? row->name() : id, drive), false, id);
     });
     connect(controller, &VaultController::autoLocked, this, [this](const QString &id, const QString &why) {
         const std::optional<VaultRow> row = m_model->row(id);
-        say(tr("“%1” was locked: %2.").arg(row ? row->name() : id, why));
+        say(tr("“%1” was locked: %2.").arg(row ? row->name() : id, why), false, id);
+    });
+    connect(model, &VaultModel::vaultUnlocked, this, [this](const QString &id) {
+        if (!m_bannerAboutLocked.isEmpty() && id == m_bannerAboutLocked)
+            m_banner->hide(); // no longer true
     });
     connect(controller, &VaultController::lockBusy, this, [this](const QString &id, const QString &message) {
         Dialogs::openBusyLock(context(), id, message, this);
@@ -250,8 +254,9 @@ void MainWindow::offerToAdd(const std::vector<FoundVault> &found)
     dialog->show();
 }
 
-void MainWindow::say(const QString &text, bool problem)
+void MainWindow::say(const QString &text, bool problem, const QString &aboutLocked)
 {
+    m_bannerAboutLocked = aboutLocked;
     m_banner->setText(text);
     m_banner->setStyleSheet(problem ? QStringLiteral("background: #fbe3e4; color: #7a1016; border-radius: 4px;")
                                     : QStringLiteral("background: #e3f4e8; color: #0f5223; border-radius: 4px;"));

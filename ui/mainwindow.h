@@ -43,7 +43,8 @@ public Q_SLOTS:
     void addExistingVault();
     // The add flow for vaults found on a drive.
     void offerToAdd(const std::vector<Coffer::Ui::FoundVault> &found);
-    void say(const QString &text, bool problem = false);
+    // aboutLocked: the id of a vault the text says is locked; its unlock takes the text away.
+    void say(const QString &text, bool problem = false, const QString &aboutLocked = {});
 
 Q_SIGNALS:
     void quitRequested();
@@ -66,6 +67,7 @@ private:
     AutoLock *m_autoLock;
     Media::MediaMonitor *m_mediaMonitor = nullptr;
     QLabel *m_banner;
+    QString m_bannerAboutLocked;
     QStackedWidget *m_stack;
     QTreeView *m_view;
     QAction *m_unlock;

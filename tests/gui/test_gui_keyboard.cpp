@@ -154,6 +154,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowActive(&main));
         QTest::keyClick(&main, Qt::Key_L, Qt::ControlModifier);
         QTRY_VERIFY_WITH_TIMEOUT(!f->model->row(fakeVaultId(1))->isOpen(), waitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(main.bannerText(), QStringLiteral("“keys” is locked. Safe to unplug MY STICK."), waitMs);
     }
 
     void menusOpenWithMnemonics()

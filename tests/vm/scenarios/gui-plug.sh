@@ -4,7 +4,7 @@
 # logind and a QMP hot-plug:
 #  - a registered stick with a vault (trigger: ask) is plugged in and mounted as a desktop would:
 #    the notification "BACKUPS plugged in" appears; its default action (Back up now) opens the
-#    unlock dialog; the passphrase is typed; the sync runs (its window), the vault locks, "Safe to
+#    unlock dialog and the app closes the answered notification; the passphrase is typed; the sync runs (its window), the vault locks, "Safe to
 #    unplug BACKUPS" appears as a notification and in the window; the registry has the backup;
 #  - Esc closes the backup's window; a second `coffer` raises the main window; the vault is
 #    unlocked again from it by keyboard alone (the files are in the vault), then `loginctl
@@ -73,6 +73,8 @@ vm_desktop_screenshot 02-notification
 vm_step "the notification's default action (Back up now): the unlock dialog"
 vm_desktop_notification_action 0
 DIALOG=$(vm_desktop_wait_window '^Unlock “keys”$' 60)
+vm_wait_until 30 grep -q 'member=CloseNotification' "$VM_ARTIFACTS/notifications.log" \
+    || vm_fail "the answered question stays on screen"
 vm_desktop_screenshot 03-unlock-dialog
 vm_desktop_type "$DIALOG" "$PASSPHRASE"
 vm_desktop_screenshot 04-passphrase-typed
