@@ -3,6 +3,7 @@
 #include "addvaultdialog.h"
 #include "autolock.h"
 #include "icons.h"
+#include "notice.h"
 #include "settingsdialog.h"
 #include "vaultcontroller.h"
 #include "vaultmodel.h"
@@ -23,12 +24,13 @@
 namespace Coffer::Ui {
 
 MainWindow::MainWindow(VaultModel *model, VaultController *controller, PlugFlow *plugFlow, AutoLock *autoLock,
-                       QWidget *parent)
+                       Notice *notice, QWidget *parent)
     : QMainWindow(parent)
     , m_model(model)
     , m_controller(controller)
     , m_plugFlow(plugFlow)
     , m_autoLock(autoLock)
+    , m_notice(notice ? notice : new Notice(model, controller, this))
     , m_banner(new QLabel(this))
     , m_stack(new QStackedWidget(this))
     , m_view(new QTreeView(this))
@@ -160,23 +162,10 @@ MainWindow::MainWindow(VaultModel *model, VaultController *controller, PlugFlow 
 
     connect(model, &VaultModel::modelReset, this, &MainWindow::updateActions);
     connect(model, &VaultModel::dataChanged, this, &MainWindow::updateActions);
-    connect(controller, &VaultController::failed, this, [this](const QString &, const QString &text) { say(text, true); });
-    connect(controller, &VaultController::safeToUnplug, this, [this](const QString &id, const QString &drive) {
-        const std::optional<VaultRow> row = m_model->row(id);
-        say(tr("“%1” is locked. Safe to unplug %2.").arg(row ? row->name() : id, drive), false, id);
-    });
-    connect(controller, &VaultController::autoLocked, this, [this](const QString &id, const QString &why) {
-        const std::optional<VaultRow> row = m_model->row(id);
-        say(tr("“%1” was locked: %2.").arg(row ? row->name() : id, why), false, id);
-    });
-    connect(model, &VaultModel::vaultUnlocked, this, [this](const QString &id) {
-        if (!m_bannerAboutLocked.isEmpty() && id == m_bannerAboutLocked)
-            m_banner->hide(); // no longer true
-    });
-    connect(controller, &VaultController::lockBusy, this, [this](const QString &id, const QString &message) {
-        Dialogs::openBusyLock(context(), id, message, this);
-    });
+    connect(m_notice, &Notice::changed, this, &MainWindow::showNotice);
+    connect(controller, &VaultController::lockBusy, this, &MainWindow::showBusyLock);
     connect(plugFlow, &PlugFlow::addRequested, this, &MainWindow::offerToAdd);
+    showNotice();
     updateActions();
 }
 
@@ -236,7 +225,7 @@ void MainWindow::addExistingVault()
             say(tr("No vault that Coffer does not know yet is on the drives plugged in (and mounted)."));
             return;
         }
-        m_banner->hide();
+        m_notice->clear();
         offerToAdd(found);
     });
 }
@@ -254,13 +243,23 @@ void MainWindow::offerToAdd(const std::vector<FoundVault> &found)
     dialog->show();
 }
 
+void MainWindow::showBusyLock(const QString &id, const QString &message)
+{
+    Dialogs::openBusyLock(context(), id, message, this);
+}
+
 void MainWindow::say(const QString &text, bool problem, const QString &aboutLocked)
 {
-    m_bannerAboutLocked = aboutLocked;
+    m_notice->say(text, problem, aboutLocked);
+}
+
+void MainWindow::showNotice()
+{
+    const QString text = m_notice->text();
+    m_banner->setVisible(!text.isEmpty());
     m_banner->setText(text);
-    m_banner->setStyleSheet(problem ? QStringLiteral("background: #fbe3e4; color: #7a1016; border-radius: 4px;")
+    m_banner->setStyleSheet(m_notice->isProblem() ? QStringLiteral("background: #fbe3e4; color: #7a1016; border-radius: 4px;")
                                     : QStringLiteral("background: #e3f4e8; color: #0f5223; border-radius: 4px;"));
-    m_banner->show();
 }
 
 void MainWindow::showEvent(QShowEvent *event)

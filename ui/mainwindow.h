@@ -19,14 +19,16 @@ class QTreeView;
 namespace Coffer::Ui {
 
 class AutoLock;
+class Notice;
 
 class MainWindow : public QMainWindow
 {
     Q_OBJECT
 
 public:
+    // notice: what the line at the top says (the window makes its own when none is given).
     MainWindow(VaultModel *model, VaultController *controller, PlugFlow *plugFlow, AutoLock *autoLock,
-               QWidget *parent = nullptr);
+               Notice *notice = nullptr, QWidget *parent = nullptr);
 
     QTreeView *view() const { return m_view; }
     // The vault selected now ("" if none).
@@ -43,6 +45,8 @@ public Q_SLOTS:
     void addExistingVault();
     // The add flow for vaults found on a drive.
     void offerToAdd(const std::vector<Coffer::Ui::FoundVault> &found);
+    // The programs holding a vault that would not lock, with Force Lock.
+    void showBusyLock(const QString &id, const QString &message);
     // aboutLocked: the id of a vault the text says is locked; its unlock takes the text away.
     void say(const QString &text, bool problem = false, const QString &aboutLocked = {});
 
@@ -60,14 +64,15 @@ private:
     void showVaultMenu(const QPoint &where);
     void activate(const QModelIndex &index);
     DialogContext context() const;
+    void showNotice();
 
     VaultModel *m_model;
     VaultController *m_controller;
     PlugFlow *m_plugFlow;
     AutoLock *m_autoLock;
     Media::MediaMonitor *m_mediaMonitor = nullptr;
+    Notice *m_notice;
     QLabel *m_banner;
-    QString m_bannerAboutLocked;
     QStackedWidget *m_stack;
     QTreeView *m_view;
     QAction *m_unlock;

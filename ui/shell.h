@@ -26,6 +26,7 @@ namespace Coffer::Ui {
 
 class AutoLock;
 class MainWindow;
+class Notice;
 class PlugFlow;
 class TrayIcon;
 class VaultController;
@@ -47,7 +48,8 @@ public:
 
     VaultModel *model() const { return m_model; }
     VaultController *controller() const { return m_controller; }
-    MainWindow *mainWindow() const { return m_window; }
+    // The main window, made on first use.
+    MainWindow *window();
     TrayIcon *tray() const { return m_tray; }
 
 public Q_SLOTS:
@@ -57,8 +59,6 @@ Q_SIGNALS:
     void quitRequested();
 
 private:
-    void startupProblems();
-
     Config::Registry *m_registry;
     Client::HelperClient *m_client;
     Media::MediaMonitor *m_media;
@@ -69,9 +69,10 @@ private:
     VaultController *m_controller;
     PlugFlow *m_plugFlow;
     AutoLock *m_autoLock;
-    MainWindow *m_window;
+    Notice *m_notice;
+    MainWindow *m_window = nullptr;
     TrayIcon *m_tray;
-    QStringList m_problems; // what went wrong at startup, said once the window exists
+    QStringList m_problems; // what went wrong at startup
     bool m_toldAboutBackground = false;
 };
 
