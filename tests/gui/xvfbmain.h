@@ -29,7 +29,7 @@ inline pid_t startXvfb()
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(out[0]);
         const std::string fd = std::to_string(out[1]);
-        execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-nolisten", "tcp", "-screen", "0", "1280x1024x24", "-wr",
+        execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-nolisten", "tcp", "-screen", "0", "1280x1024x24", "-wr", "-noreset",
                static_cast<char *>(nullptr));
         _exit(127);
     }

@@ -42,7 +42,7 @@ private Q_SLOTS:
         QVERIFY(m_bus->isConnected());
         dieWithParent(m_xvfb);
         m_xvfb.start(QStringLiteral("Xvfb"), {QStringLiteral("-displayfd"), QStringLiteral("1"),
-                                               QStringLiteral("-nolisten"), QStringLiteral("tcp")});
+                                               QStringLiteral("-nolisten"), QStringLiteral("tcp"), QStringLiteral("-noreset")});
         QVERIFY(m_xvfb.waitForReadyRead(20000));
         m_env = QProcessEnvironment::systemEnvironment();
         m_env.insert(QStringLiteral("DISPLAY"), QLatin1Char(':') + QString::fromLatin1(m_xvfb.readLine()).trimmed());

@@ -42,8 +42,10 @@ private Q_SLOTS:
             QSKIP("needs Xvfb and xdotool (packages.txt)");
         dieWithParent(m_xvfb);
         // -displayfd: the server picks a free display and tells us on stdout when it is ready.
+        // -noreset: each test's monitor is the only client; without it the server resets when that
+        // one leaves, and the next test's connection can come while it does (refused).
         m_xvfb.start(QStringLiteral("Xvfb"), {QStringLiteral("-displayfd"), QStringLiteral("1"),
-                                               QStringLiteral("-nolisten"), QStringLiteral("tcp"),
+                                               QStringLiteral("-nolisten"), QStringLiteral("tcp"), QStringLiteral("-noreset"),
                                                QStringLiteral("-screen"), QStringLiteral("0"),
                                                QStringLiteral("640x480x24")});
         QVERIFY(m_xvfb.waitForStarted());

@@ -64,7 +64,7 @@ vm_desktop_start() {
     vm_step "desktop of $1: Xvfb, a session bus, dunst, trayer"
     # -displayfd: Xvfb takes the first free display and writes its number once it accepts clients.
     rm -f "$VM_DESKTOP_RUNTIME/xvfb-ready"
-    vm_desktop_spawn "$VM_ARTIFACTS/xvfb.log" /bin/sh -c "exec Xvfb -screen 0 $VM_DESKTOP_SIZE -nolisten tcp \
+    vm_desktop_spawn "$VM_ARTIFACTS/xvfb.log" /bin/sh -c "exec Xvfb -screen 0 $VM_DESKTOP_SIZE -nolisten tcp -noreset \
         -displayfd 3 3>$VM_DESKTOP_RUNTIME/xvfb-ready"
     vm_wait_until 60 vm_desktop_xvfb_ready || vm_fail "Xvfb did not start"
     VM_DESKTOP_DISPLAY=:$(<"$VM_DESKTOP_RUNTIME/xvfb-ready")
