@@ -38,6 +38,11 @@ vm_wait_until() {
     done
 }
 
+# vm_more_lines_than N PATTERN FILE: FILE has more than N lines matching PATTERN (grep -E), for
+# vm_wait_until, which runs its command again each time (a "$(grep -c ...)" argument would be
+# counted once, before the wait).
+vm_more_lines_than() { [ "$(grep -cE -- "$2" "$3" 2>/dev/null)" -gt "$1" ]; }
+
 # vm_wait_for FILE [SECONDS]: wait until FILE exists.
 vm_wait_for() {
     vm_wait_until "${2:-30}" test -e "$1" || vm_fail "timed out after ${2:-30}s waiting for $1"
@@ -260,6 +265,9 @@ vm_session() {
 
 vm_session_of() { loginctl list-sessions --no-legend | grep -q " $1 "; }
 
-vm_switch_vt() {
-    chvt "$1"
+vm_switch_vt() { # what chvt does (kbd is not installed): VT_ACTIVATE, then VT_WAITACTIVE
+    /usr/bin/python3 -c 'import fcntl, os, sys
+fd = os.open("/dev/tty0", os.O_RDWR)
+fcntl.ioctl(fd, 0x5606, int(sys.argv[1]))
+fcntl.ioctl(fd, 0x5607, int(sys.argv[1]))' "$1"
 }

@@ -1,12 +1,12 @@
 # vm-boot: systemd
 # Two users' sessions on one seat, with real logind (issue 12): alice's is the active one.
-#  - A stick plugged in: the helper's MediaAdded reaches alice; bob, whose connection the helper
-#    knows too, hears nothing of it.
+#  - A stick plugged in: the helper's MediaAdded reaches alice (its latency from the USB
+#    device's uevent is printed); bob, whose connection the helper knows too, hears nothing of it.
 #  - `systemctl suspend` with vaults open (QMP wakes the guest): the helper, through its logind
 #    delay lock, locks before the sleep the vaults whose owners left lock-on-suspend on (alice's
 #    on the stick, bob's), leaves open the one unlocked with --stay-open-on-suspend, and a busy
 #    one (a program inside it) stays open with LockFailed to alice: it did not block the sleep.
-#    bob hears nothing of alice's vaults.
+#    bob hears nothing of alice's vaults, alice nothing of bob's.
 A=/home/alice
 B=/home/bob
 LOG=/var/log/coffer-helper.log
@@ -19,11 +19,17 @@ session_active() { # USER yes|no
     [ "$(loginctl show-session "$id" -p Active --value)" = "$2" ]
 }
 watch_has() { grep -q "\"event\":\"$2\".*\"source\":\"$3\"" "$1"; } # LOG EVENT SOURCE (keys come sorted)
-flush_bob() { : >bob.flushed; kill -USR1 "$BOB_SIGNALS"; vm_wait_until 30 grep -qx flushed bob.sig || vm_fail "bob's listener did not flush"; }
-dump() { for f in alice.watch bob.sig $LOG; do echo "---- $f"; cat "$f"; done; } >&2
+BOB_SIG=/var/tmp/bob.sig # where bob may write
+# The listener's last act: a round trip to the helper, so that all it was sent has arrived.
+flush_bob() {
+    kill -USR1 "$(sed -n 's/^listening //p' $BOB_SIG)"
+    wait "$BOB_SIGNALS" || true
+    grep -qx flushed $BOB_SIG || { dump; vm_fail "bob's listener did not flush"; }
+}
+dump() { for f in alice.watch $BOB_SIG $LOG; do echo "---- $f"; cat "$f"; done; } >&2
 mapper_of() { findmnt -no SOURCE "$1"; }
 
-trap 'cp $LOG alice.watch bob.sig "$VMSHARE/" 2>/dev/null || true' EXIT
+trap 'cp $LOG alice.watch $BOB_SIG "$VMSHARE/" 2>/dev/null || true' EXIT
 vm_step "systemd is init; alice and bob log in on tty2 and tty3; tty2 is in front"
 vm_systemd || vm_fail "not booted with systemd"
 vm_add_test_users alice bob
@@ -53,17 +59,27 @@ vm_as alice cofferctl create $A/home.img --size 40M --name home --passphrase-fil
 vm_as alice cofferctl create $A/busy.img --size 40M --name busy --passphrase-file $A/pw "${PBKDF[@]}"
 vm_as bob cofferctl create $B/bob.img --size 40M --name bobs --passphrase-file $B/pw "${PBKDF[@]}"
 vm_as alice cofferctl watch --json >alice.watch 2>&1 &
-vm_as bob "$WATCH_SIGNALS" bob.sig &
+vm_as bob "$WATCH_SIGNALS" $BOB_SIG &
 BOB_SIGNALS=$!
 vm_wait_until 30 watch_has alice.watch helper-subscribed helper || { dump; vm_fail "alice's watch did not reach the helper"; }
-vm_wait_until 30 grep -q '^listening' bob.sig || { dump; vm_fail "bob's listener did not start"; }
+vm_wait_until 30 grep -qs '^listening' $BOB_SIG || { dump; vm_fail "bob's listener did not start"; }
 
 vm_step "a stick is plugged in: MediaAdded to alice (the seat's active user), not to bob"
+# The kernel's uevents as user space receives them, stamped on CLOCK_MONOTONIC as cofferctl
+# watch stamps its events: the plug's latency is measured from the USB device's "add".
+udevadm monitor --kernel --subsystem-match=usb --subsystem-match=block >uevents.log &
+UEVENTS=$!
+vm_wait_until 30 grep -q '^KERNEL - the kernel uevent' uevents.log || vm_fail "udevadm monitor did not start"
 vm_event ready-for-stick
 vm_wait_until 120 watch_has alice.watch medium-added helper || { dump; vm_fail "no MediaAdded from the helper for alice"; }
+kill $UEVENTS
+uevent_ms() { sed -n "s/^KERNEL\[\([0-9]*\)\.\([0-9]\{3\}\)[0-9]*\] add .*($1)\$/\1\2/p" uevents.log | head -1; }
+event_ms=$(grep '"event":"medium-added".*"source":"helper"' alice.watch | head -1 | sed 's/.*"monotonic-ms":\([0-9]*\).*/\1/')
+usb_ms=$(uevent_ms usb) block_ms=$(uevent_ms block)
+[ -n "$usb_ms" ] && [ -n "$block_ms" ] || { cat uevents.log; vm_fail "no add uevent for the stick"; }
+# Printed, not asserted (the issue asks for 2 s; a time under software emulation proves little).
+echo "MediaAdded reached alice $((event_ms - usb_ms)) ms after the USB device's uevent ($((event_ms - block_ms)) ms after its disk's)"
 grep '"event":"medium-added".*"source":"helper"' alice.watch | grep -q '"label":"SESSION"' || vm_fail "MediaAdded without the stick's label"
-flush_bob
-if grep -q 'Media' bob.sig; then dump; vm_fail "bob heard of the stick"; fi
 
 vm_step "alice's vault on the stick, her home vault left open on suspend, a busy one; bob's vault"
 DEV=$(blkid -L SESSION)
@@ -78,7 +94,7 @@ vm_as alice sh -c "cd '$BUSY_MP' && exec sleep infinity" &
 HOLDER=$!
 vm_wait_until 30 grep -q '"event":"vault-added".*"name":"busy"' alice.watch || { dump; vm_fail "alice's watch missed her vaults"; }
 vm_wait_until 30 grep -q "holding a delay lock on sleep and shutdown" $LOG || { dump; vm_fail "the helper holds no delay lock"; }
-systemd-inhibit --list --no-pager | grep -q 'Coffer.*sleep:shutdown.*delay' || { systemd-inhibit --list --no-pager; vm_fail "logind lists no delay lock of Coffer's"; }
+systemd-inhibit --list --no-pager | grep -qE 'Coffer.*(sleep:shutdown|shutdown:sleep).*delay' || { systemd-inhibit --list --no-pager; vm_fail "logind lists no delay lock of Coffer's"; }
 STICK_PATH=$(grep '"event":"vault-added".*"name":"stick"' alice.watch | sed 's/.*"vault":"\([^"]*\)".*/\1/')
 BUSY_PATH=$(grep '"event":"vault-added".*"name":"busy"' alice.watch | sed 's/.*"vault":"\([^"]*\)".*/\1/')
 
@@ -105,10 +121,17 @@ vm_wait_until 30 grep -q "\"event\":\"vault-removed\".*\"reason\":\"suspend\".*\
     || { dump; vm_fail "alice heard no VaultRemoved(suspend)"; }
 grep -q "\"event\":\"lock-failed\".*\"reason\":\"suspend\".*\"vault\":\"$BUSY_PATH\"" alice.watch \
     || { dump; vm_fail "alice heard no LockFailed for the busy vault"; }
+
+vm_step "each user heard only their own: bob nothing of the stick nor of alice's vaults, alice nothing of bob's"
 flush_bob
-grep -q "VaultRemoved.*'suspend'" bob.sig || { dump; vm_fail "bob heard nothing of his own vault's lock"; }
-if grep -qE "$STICK_PATH|$BUSY_PATH|LockFailed" bob.sig; then dump; vm_fail "bob heard of alice's vaults"; fi
-vm_wait_until 30 test "$(grep -c 'holding a delay lock' $LOG)" -ge 2 || { dump; vm_fail "no delay lock after the resume"; }
+cat $BOB_SIG
+grep -q "VaultRemoved.*'suspend'" $BOB_SIG || { dump; vm_fail "bob heard nothing of his own vault's lock"; }
+if grep -q 'Media' $BOB_SIG; then dump; vm_fail "bob heard of the stick"; fi
+if grep -qE "$STICK_PATH|$BUSY_PATH|LockFailed" $BOB_SIG; then dump; vm_fail "bob heard of alice's vaults"; fi
+BOB_PATH=$(sed -n "s/.*VaultRemoved \['\([^']*\)', 'suspend'.*/\1/p" $BOB_SIG)
+[ -n "$BOB_PATH" ] || { dump; vm_fail "bob's vault path is not in his VaultRemoved"; }
+if grep -qE "\"$BOB_PATH\"|\"bobs\"" alice.watch; then dump; vm_fail "alice heard of bob's vault"; fi
+vm_wait_until 30 vm_more_lines_than 1 'holding a delay lock' $LOG || { dump; vm_fail "no delay lock after the resume"; }
 
 vm_step "clean up"
 vm_stop $HOLDER
