@@ -5,10 +5,6 @@
   qmp.py WORKDIR say TEXT                 tell the guest (its vm_wait_host TEXT returns)
   qmp.py WORKDIR plug IMAGE [ID]          hot-plug IMAGE as a USB stick (usb-storage on qemu-xhci)
   qmp.py WORKDIR yank [ID]                pull the stick out, as a person would
-  qmp.py WORKDIR wake-after-suspend [SECONDS]
-                                          say "watching-sleep", wait until the guest suspends
-                                          (QMP SUSPEND), wake it (system_wakeup), wait for WAKEUP,
-                                          say "woke"
 """
 import json
 import os
@@ -84,14 +80,6 @@ def main():
         qmp.execute("device_del", id=ident)
         qmp.wait_event("DEVICE_DELETED", 30)
         qmp.execute("blockdev-del", **{"node-name": ident + "-disk"})  # so the stick can come back
-    elif verb == "wake-after-suspend":
-        seconds = float(args[0]) if args else 300
-        qmp = Qmp(work)
-        say(work, "watching-sleep")
-        qmp.wait_event("SUSPEND", seconds)
-        qmp.execute("system_wakeup")
-        qmp.wait_event("WAKEUP", 60)
-        say(work, "woke")
     else:
         sys.exit(__doc__)
 

@@ -7,7 +7,9 @@
 #    backs the registered vault up with its key file and locks it; the registry shows the sync;
 #  - pulled out mid-sync: the helper ends the job MediumGone, sends VaultRemoved(medium-gone),
 #    nothing stays attached; plugged back in, the unlock runs e2fsck and every file of the last
-#    completed sync is intact.
+#    completed sync is intact;
+#  - a corrupt registry is set aside byte for byte and reported (cofferctl vaults fails naming
+#    where it was kept; the agent says so and goes on), never silently reset.
 A=/home/alice
 ALICE_UID=
 MP=/media/alice/STICK
@@ -23,7 +25,7 @@ mount_stick() { # as a desktop would: alice's, the label's bytes taken as Latin-
     DEV=$(stick_dev)
     mount -t vfat -o "uid=$ALICE_UID,gid=$ALICE_UID,iocharset=iso8859-1,utf8=0,nosuid,nodev" "$DEV" "$MP"
 }
-agent_says() { grep -qF -- "$1" agent.log; }
+agent_says() { grep -qF -- "$1" "${2:-agent.log}"; } # TEXT [LOG]
 watch_has() { grep -q "\"event\":\"$1\".*\"source\":\"$2\"" watch.log; } # EVENT SOURCE (keys come sorted)
 big_files_going_in() { compgen -G "/run/coffer/$ALICE_UID/keys/current/data/big/*" >/dev/null; }
 dump() { echo "---- agent"; cat agent.log; echo "---- watch"; cat watch.log; echo "---- helper"; cat $LOG; } >&2
@@ -164,4 +166,25 @@ echo "$(cd completed-sync && find . -type f | wc -l) files of the last completed
 vm_as alice cofferctl lock "$MP/keys.coffer"
 umount "$MP"
 vm_assert_nothing_attached
-echo "plug, back up, yank mid-sync, re-plug: all as promised"
+
+vm_step "a corrupt registry: kept aside byte for byte and reported, never silently reset"
+REG=$A/.config/coffer/vaults.json
+head -c 100 $REG >broken.json   # cut off mid-entry, as a full disk might leave it
+install -m 0600 -o alice -g alice broken.json $REG
+rc=0; vm_as alice cofferctl vaults >corrupt.out 2>&1 || rc=$?
+cat corrupt.out
+[ "$rc" = 1 ] || vm_fail "cofferctl vaults on a corrupt registry gave exit $rc, not 1"
+grep -q "could not be used: it is not valid JSON.*It was kept as $REG.corrupt-" corrupt.out || vm_fail "the corrupt registry is not reported with where it was kept"
+aside=$(compgen -G "$REG.corrupt-*") && [ "$(wc -w <<<"$aside")" = 1 ] || vm_fail "not one file set aside"
+cmp -s broken.json "$aside" || vm_fail "the file set aside is not the corrupt registry byte for byte"
+vm_as alice cofferctl vaults | grep -q "^No vault is registered" || vm_fail "no fresh registry after the corrupt one was set aside"
+install -m 0600 -o alice -g alice broken.json $REG
+vm_as alice cofferctl agent --no-prompt >agent2.log 2>&1 </dev/null &
+AGENT=$!
+vm_wait_until 30 agent_says "watching for drives" agent2.log || { cat agent2.log; vm_fail "the agent did not start"; }
+vm_stop $AGENT
+cat agent2.log
+agent_says "could not be used: it is not valid JSON" agent2.log || vm_fail "the agent did not report the corrupt registry"
+[ "$(compgen -G "$REG.corrupt-*" | wc -l)" = 2 ] || vm_fail "the agent did not set the corrupt registry aside beside the first"
+for f in $REG.corrupt-*; do cmp -s broken.json "$f" || vm_fail "$f is not the corrupt registry byte for byte"; done
+echo "plug, back up, yank mid-sync, re-plug, a corrupt registry: all as promised"
