@@ -31,8 +31,12 @@ Error PassphraseStore::errorFor(QKeychain::Error code, const QString &detail, st
     std::string message(what);
     const std::string why = detail.toStdString();
     // qtkeychain's libsecret backend reports a missing Secret Service as OtherError with
-    // GDBus's "The name org.freedesktop.secrets was not provided by any .service files".
-    if (code == QKeychain::OtherError && detail.contains(QLatin1String("org.freedesktop.secrets")))
+    // GDBus's "The name org.freedesktop.secrets was not provided by any .service files", and a
+    // keyring that has just gone away the same way with its unique name (":1.5") while libsecret
+    // has not yet heard that it left.
+    if (code == QKeychain::OtherError
+        && (detail.contains(QLatin1String("org.freedesktop.secrets"))
+            || detail.contains(QLatin1String("was not provided by any .service files"))))
         code = QKeychain::NoBackendAvailable;
     switch (code) {
     case QKeychain::EntryNotFound:

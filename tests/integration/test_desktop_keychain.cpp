@@ -138,6 +138,15 @@ private Q_SLOTS:
         QCOMPARE(e.message(), std::string("Cannot read it: the keyring was not unlocked"));
     }
 
+    void aKeyringThatWentAwayIsNoKeyring()
+    {
+        const Error e = PassphraseStore::errorFor(
+            QKeychain::OtherError,
+            QStringLiteral("GDBus.Error:org.freedesktop.DBus.Error.ServiceUnknown: The name :1.5 was not provided by any .service files"),
+            "Cannot read it");
+        QCOMPARE(e.code(), ErrorCode::NotSupported);
+    }
+
     void noKeyringRunning()
     {
         m_keyring.kill();
@@ -146,7 +155,7 @@ private Q_SLOTS:
         Outcome outcome = load(Uuid);
         QVERIFY(outcome.done);
         QVERIFY(outcome.error);
-        QCOMPARE(outcome.error, std::optional(ErrorCode::NotSupported));
+        QVERIFY2(outcome.error == std::optional(ErrorCode::NotSupported), outcome.message.c_str());
         QVERIFY2(outcome.message.find("no keyring is running") != std::string::npos, outcome.message.c_str());
     }
 };
