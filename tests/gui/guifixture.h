@@ -8,6 +8,7 @@
 
 #include "fakehelper.h"
 
+#include "client/jobhandle.h"
 #include "config/registry.h"
 #include "dbus/errornames.h"
 #include "media/medium.h"
@@ -21,6 +22,7 @@
 #include <QtTest>
 
 #include <memory>
+#include <optional>
 #include <sys/stat.h>
 
 namespace Coffer::Test {
@@ -29,6 +31,22 @@ namespace Coffer::Test {
 inline std::string fakeVaultUuid(int n)
 {
     return QStringLiteral("0000000%1-aaaa-bbbb-cccc-dddddddddddd").arg(n).toStdString();
+}
+
+// A job's progress report as the helper's Job properties give it.
+inline Client::JobProgress jobProgress(std::optional<Sync::Phase> phase, double fraction, quint64 filesDone,
+                                       quint64 filesTotal, quint64 bytesDone, quint64 bytesTotal,
+                                       const QString &item = {})
+{
+    Client::JobProgress p;
+    p.phase = phase;
+    p.fraction = fraction;
+    p.filesDone = filesDone;
+    p.filesTotal = filesTotal;
+    p.bytesDone = bytesDone;
+    p.bytesTotal = bytesTotal;
+    p.currentItem = item;
+    return p;
 }
 
 inline QString fakeVaultId(int n)

@@ -16,24 +16,6 @@ using namespace Coffer;
 using namespace Coffer::Test;
 using Ui::ProgressWindow;
 
-namespace {
-
-Client::JobProgress at(std::optional<Sync::Phase> phase, double fraction, quint64 filesDone, quint64 filesTotal,
-                       quint64 bytesDone, quint64 bytesTotal, const QString &item = {})
-{
-    Client::JobProgress p;
-    p.phase = phase;
-    p.fraction = fraction;
-    p.filesDone = filesDone;
-    p.filesTotal = filesTotal;
-    p.bytesDone = bytesDone;
-    p.bytesTotal = bytesTotal;
-    p.currentItem = item;
-    return p;
-}
-
-} // namespace
-
 class TestGuiProgress : public QObject
 {
     Q_OBJECT
@@ -57,17 +39,17 @@ private Q_SLOTS:
         QTest::addColumn<QString>("phase");
         QTest::addColumn<QString>("counts");
         QTest::addColumn<bool>("indeterminate");
-        QTest::newRow("before the first report") << at(std::nullopt, 0, 0, 0, 0, 0) << "Starting…" << "" << true;
-        QTest::newRow("scan") << at(Sync::Phase::Scan, 0, 1830, 0, 0, 0, QStringLiteral("ssh/known_hosts"))
+        QTest::newRow("before the first report") << jobProgress(std::nullopt, 0, 0, 0, 0, 0) << "Starting…" << "" << true;
+        QTest::newRow("scan") << jobProgress(Sync::Phase::Scan, 0, 1830, 0, 0, 0, QStringLiteral("ssh/known_hosts"))
                               << "Looking for changes…" << "1830 items looked at" << true;
-        QTest::newRow("copy") << at(Sync::Phase::Copy, 0.5, 41, 112, 1 << 20, 4 << 20, QStringLiteral("ssh/id"))
+        QTest::newRow("copy") << jobProgress(Sync::Phase::Copy, 0.5, 41, 112, 1 << 20, 4 << 20, QStringLiteral("ssh/id"))
                               << "Copying files…" << "41 of 112 files, 1.0 MiB of 4.0 MiB" << false;
-        QTest::newRow("delete") << at(Sync::Phase::Delete, 0.9, 3, 7, 0, 0) << "Removing what was deleted here…"
+        QTest::newRow("delete") << jobProgress(Sync::Phase::Delete, 0.9, 3, 7, 0, 0) << "Removing what was deleted here…"
                                 << "3 of 7 removed" << false;
-        QTest::newRow("flush") << at(Sync::Phase::Flush, 0.95, 112, 112, 4 << 20, 4 << 20)
+        QTest::newRow("flush") << jobProgress(Sync::Phase::Flush, 0.95, 112, 112, 4 << 20, 4 << 20)
                                << "Writing everything to the drive…"
                                << "Waiting for the drive to confirm that the data is written." << true;
-        QTest::newRow("done") << at(Sync::Phase::Done, 1, 112, 112, 4 << 20, 4 << 20) << "Finishing…" << "" << false;
+        QTest::newRow("done") << jobProgress(Sync::Phase::Done, 1, 112, 112, 4 << 20, 4 << 20) << "Finishing…" << "" << false;
     }
     void eachPhase()
     {
@@ -107,7 +89,7 @@ private Q_SLOTS:
         QFETCH(QString, text);
         QFETCH(int, unreadable);
         ProgressWindow w(QStringLiteral("keys"), QStringLiteral("MY STICK"));
-        w.setProgress(at(Sync::Phase::Copy, 0.5, 1, 2, 100, 200, QStringLiteral("ssh/a")));
+        w.setProgress(jobProgress(Sync::Phase::Copy, 0.5, 1, 2, 100, 200, QStringLiteral("ssh/a")));
         Client::JobResult result;
         result.sync = Sync::Result{};
         result.sync->filesCopied = 2;

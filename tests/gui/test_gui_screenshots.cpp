@@ -48,19 +48,6 @@ int colours(const QImage &image)
     return int(seen.size());
 }
 
-Client::JobProgress progress(Sync::Phase phase, double fraction, quint64 filesDone, quint64 filesTotal,
-                             quint64 bytesDone, quint64 bytesTotal, const QString &item)
-{
-    Client::JobProgress p;
-    p.phase = phase;
-    p.fraction = fraction;
-    p.filesDone = filesDone;
-    p.filesTotal = filesTotal;
-    p.bytesDone = bytesDone;
-    p.bytesTotal = bytesTotal;
-    p.currentItem = item;
-    return p;
-}
 
 } // namespace
 
@@ -144,13 +131,13 @@ private Q_SLOTS:
     {
         const QString item = QStringLiteral(".password-store/work/servers/a-very-long-directory-name/database.gpg");
         Ui::ProgressWindow w(QStringLiteral("keys"), QStringLiteral("MY STICK"));
-        w.setProgress(progress(Sync::Phase::Scan, 0, 1830, 0, 0, 0, QStringLiteral(".ssh/known_hosts")));
+        w.setProgress(jobProgress(Sync::Phase::Scan, 0, 1830, 0, 0, 0, QStringLiteral(".ssh/known_hosts")));
         shoot(&w, QStringLiteral("progress-1-scanning"));
-        w.setProgress(progress(Sync::Phase::Copy, 0.46, 41, 112, 58 << 20, 131 << 20, item));
+        w.setProgress(jobProgress(Sync::Phase::Copy, 0.46, 41, 112, 58 << 20, 131 << 20, item));
         shoot(&w, QStringLiteral("progress-2-copying"));
-        w.setProgress(progress(Sync::Phase::Delete, 0.9, 3, 7, 131 << 20, 131 << 20, QStringLiteral(".gnupg/old.key")));
+        w.setProgress(jobProgress(Sync::Phase::Delete, 0.9, 3, 7, 131 << 20, 131 << 20, QStringLiteral(".gnupg/old.key")));
         shoot(&w, QStringLiteral("progress-3-deleting"));
-        w.setProgress(progress(Sync::Phase::Flush, 0.95, 112, 112, 131 << 20, 131 << 20, {}));
+        w.setProgress(jobProgress(Sync::Phase::Flush, 0.95, 112, 112, 131 << 20, 131 << 20, {}));
         shoot(&w, QStringLiteral("progress-4-flushing"));
         Client::JobResult ok;
         ok.sync = Sync::Result{};
