@@ -125,7 +125,7 @@ vm_step "She clicks the notification (Back up now): the unlock dialog"
 vm_desktop_notification_action 0
 # A click closes the notification too (dunstctl action only invokes it).
 vm_desktop_as dunstctl close
-dialog=$(vm_desktop_wait_window '^Unlock “keys”$' 60)
+dialog=$(vm_desktop_wait_window '^Unlock “keys”( — Coffer)?$' 60)
 vm_desktop_screenshot 03-unlock
 echo "(she types her passphrase and presses Enter)"
 vm_desktop_type "$dialog" "$PASSPHRASE"
@@ -133,14 +133,14 @@ vm_desktop_screenshot 04-passphrase
 vm_desktop_key "$dialog" Return
 
 vm_step "The backup runs; the vault locks; safe to unplug"
-progress=$(vm_desktop_wait_window '^(Backing up|Backup of) “keys”$' 120)
+progress=$(vm_desktop_wait_window '^(Backing up|Backup of) “keys”( — Coffer)?$' 120)
 vm_desktop_screenshot 05-backing-up
 vm_desktop_wait_notification "Safe to unplug BACKUPS" 180
 echo 'notification: "Safe to unplug BACKUPS"'
 vm_desktop_screenshot 06-safe-to-unplug
 # She closes the backup's window (Esc).
 vm_desktop_key "$progress" Escape
-vm_desktop_wait_window_gone '^Backup of “keys”$' 30
+vm_desktop_wait_window_gone '^Backup of “keys”( — Coffer)?$' 30
 vm_assert_nothing_attached 30
 echo "(no loop device, dm-crypt mapping or mount of the vault is left)"
 alice cofferctl vaults

@@ -137,17 +137,30 @@ vm_desktop_wait_tray_change() {
     vm_wait_until "${2:-30}" vm_desktop_tray_looks_other_than "$1" || vm_fail "the tray did not change in ${2:-30}s"
 }
 
-# vm_desktop_wait_window REGEX [SECONDS]: waits until a visible window's title matches REGEX;
-# prints its X id.
-vm_desktop_wait_window() {
+# vm_desktop_find_window REGEX: prints the X id of the first visible window whose title matches.
+# Qt appends the app's display name to a top-level window's title ("Backup of “keys” — Coffer"),
+# so a pattern anchored at the end allows for it.
+vm_desktop_find_window() {
     local ids
-    ids=$(vm_desktop_as timeout "${2:-30}" xdotool search --sync --onlyvisible --name "$1" 2>/dev/null) \
-        || vm_fail "no window titled /$1/ after ${2:-30}s"
+    ids=$(vm_desktop_as xdotool search --onlyvisible --name "$1" 2>/dev/null) && [ -n "$ids" ] || return 1
     echo "${ids%%$'\n'*}"
 }
 
-# vm_desktop_window_gone REGEX: no visible window's title matches REGEX.
-vm_desktop_window_gone() { ! vm_desktop_as xdotool search --onlyvisible --name "$1" >/dev/null 2>&1; }
+# vm_desktop_wait_window REGEX [SECONDS]: waits until a visible window's title matches REGEX;
+# prints its X id. Not xdotool's --sync: a search fails outright (BadWindow) when another window
+# goes away while it reads the titles, so each failed look is only a retry.
+vm_desktop_wait_window() {
+    vm_wait_until "${2:-30}" vm_desktop_find_window "$1" && vm_desktop_find_window "$1" \
+        || vm_fail "no window titled /$1/ after ${2:-30}s"
+}
+
+# vm_desktop_window_gone REGEX: no visible window's title matches REGEX. A search that found
+# nothing fails silently; one that failed on an X error says so, and proves nothing.
+vm_desktop_window_gone() {
+    local err
+    err=$(vm_desktop_as xdotool search --onlyvisible --name "$1" 2>&1 >/dev/null) && return 1
+    [ -z "$err" ]
+}
 
 # vm_desktop_wait_window_gone REGEX [SECONDS]
 vm_desktop_wait_window_gone() {

@@ -72,7 +72,7 @@ vm_desktop_screenshot 02-notification
 
 vm_step "the notification's default action (Back up now): the unlock dialog"
 vm_desktop_notification_action 0
-DIALOG=$(vm_desktop_wait_window '^Unlock “keys”$' 60)
+DIALOG=$(vm_desktop_wait_window '^Unlock “keys”( — Coffer)?$' 60)
 vm_wait_until 30 grep -q 'member=CloseNotification' "$VM_ARTIFACTS/notifications.log" \
     || vm_fail "the answered question stays on screen"
 vm_desktop_screenshot 03-unlock-dialog
@@ -81,7 +81,7 @@ vm_desktop_screenshot 04-passphrase-typed
 vm_desktop_key "$DIALOG" Return
 
 vm_step "the sync runs in its window; the vault locks; safe to unplug"
-vm_desktop_wait_window '^Back(ing up|up of) “keys”$' 120 >/dev/null
+vm_desktop_wait_window '^Back(ing up|up of) “keys”( — Coffer)?$' 120 >/dev/null
 vm_desktop_screenshot 05-backup-window
 vm_desktop_wait_notification "Safe to unplug BACKUPS" 180
 vm_desktop_screenshot 06-safe-to-unplug
@@ -95,21 +95,21 @@ print("registry: last sync", v["last-sync"]["time"], "ok,", v["last-sync"]["file
 PY
 
 vm_step "Esc closes the backup's window; the main window (a second start raises it); unlocked by keyboard"
-PROGRESS=$(vm_desktop_wait_window '^Backup of “keys”$' 10)
+PROGRESS=$(vm_desktop_wait_window '^Backup of “keys”( — Coffer)?$' 10)
 vm_desktop_key "$PROGRESS" Escape
-vm_desktop_wait_window_gone '^Backup of “keys”$' 30
+vm_desktop_wait_window_gone '^Backup of “keys”( — Coffer)?$' 30
 vm_desktop_close_notifications
 vm_desktop_as coffer >>"$VM_ARTIFACTS/coffer-second.log" 2>&1 || vm_fail "a second coffer did not reach the first"
 MAIN=$(vm_desktop_wait_window '^Coffer$' 60)
 vm_desktop_screenshot 07-main-window
 vm_desktop_key "$MAIN" Return
-DIALOG=$(vm_desktop_wait_window '^Unlock “keys”$' 60)
+DIALOG=$(vm_desktop_wait_window '^Unlock “keys”( — Coffer)?$' 60)
 vm_desktop_type "$DIALOG" "$PASSPHRASE"
 LOCKED_LOOK=$(vm_desktop_tray_look)
 vm_desktop_key "$DIALOG" Return
 vm_wait_until 120 vault_open || vm_fail "the vault did not open"
 diff -r $A/data "/run/coffer/$(id -u alice)/keys/current/data" || vm_fail "the backup differs from alice's files"
-vm_desktop_wait_window_gone '^Unlock “keys”$' 30
+vm_desktop_wait_window_gone '^Unlock “keys”( — Coffer)?$' 30
 vm_desktop_wait_tray_change "$LOCKED_LOOK" 30
 vm_desktop_screenshot 08-unlocked
 
