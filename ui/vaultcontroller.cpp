@@ -189,7 +189,7 @@ void VaultController::showUnlockDialog(const QString &id, Client::VaultHandle *v
     auto *dialog = new UnlockDialog(row->name(), row->driveName());
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     const bool keyring = row->entry && row->entry->secretSource == Config::SecretSource::Keyring;
-    dialog->setRememberOffered(m_store && row->entry, keyring);
+    dialog->setRememberOffered(m_store && row->entry && (keyring || PassphraseStore::keyringRunning()), keyring);
     if (row->entry && row->entry->secretSource == Config::SecretSource::KeyFile && !row->entry->keyFile.empty())
         dialog->setKeyFile(decodedPath(row->entry->keyFile));
     if (!problem.isEmpty())

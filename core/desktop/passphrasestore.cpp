@@ -2,6 +2,8 @@
 
 #include "block/vault.h"
 
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
 #include <QTimer>
 
 #include <cstring>
@@ -24,6 +26,22 @@ PassphraseStore::PassphraseStore(QObject *parent, const QString &service)
     : QObject(parent)
     , m_service(service)
 {
+}
+
+bool PassphraseStore::keyringRunning()
+{
+    QDBusConnectionInterface *bus = QDBusConnection::sessionBus().interface();
+    if (!bus)
+        return false;
+    // The names qtkeychain's backends talk to.
+    static const QStringList keyrings = {QStringLiteral("org.freedesktop.secrets"), QStringLiteral("org.kde.kwalletd5"),
+                                         QStringLiteral("org.kde.kwalletd6")};
+    const QDBusReply<QStringList> activatable = bus->activatableServiceNames();
+    for (const QString &name : keyrings) {
+        if (bus->isServiceRegistered(name).value() || (activatable.isValid() && activatable.value().contains(name)))
+            return true;
+    }
+    return false;
 }
 
 Error PassphraseStore::errorFor(QKeychain::Error code, const QString &detail, std::string_view what)

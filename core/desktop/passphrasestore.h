@@ -37,6 +37,11 @@ public:
     // Forgetting what was never remembered is no error.
     void forget(const QString &luksUuid, DoneCallback done);
 
+    // Whether a keyring answers on the session bus now, or would be started by it: a Secret
+    // Service or KWallet. "Remember the passphrase" is offered only then. (A short blocking call
+    // to the bus daemon itself, never to the keyring.)
+    static bool keyringRunning();
+
     // The Coffer::Error for a failed qtkeychain job: "<what>: <a sentence for `code`>".
     static Error errorFor(QKeychain::Error code, const QString &detail, std::string_view what);
 

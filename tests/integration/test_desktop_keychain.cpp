@@ -89,6 +89,7 @@ private Q_SLOTS:
         m_keyring.closeWriteChannel();
         QVERIFY(waitFor([&] { return m_bus->hasOwner(QStringLiteral("org.freedesktop.secrets")); }));
         m_store = std::make_unique<PassphraseStore>(nullptr, QStringLiteral("Coffer test"));
+        QVERIFY(PassphraseStore::keyringRunning());
     }
     void cleanupTestCase()
     {
@@ -152,6 +153,8 @@ private Q_SLOTS:
         m_keyring.kill();
         m_keyring.waitForFinished();
         QVERIFY(waitFor([&] { return !m_bus->hasOwner(QStringLiteral("org.freedesktop.secrets")); }));
+        // Not offered any more (the private bus has no .service file that would start one).
+        QVERIFY(!PassphraseStore::keyringRunning());
         Outcome outcome = load(Uuid);
         QVERIFY(outcome.done);
         QVERIFY(outcome.error);
