@@ -177,7 +177,7 @@ vm_desktop_wait_window '^Coffer$' 60 >/dev/null
 vm_desktop_screenshot 07-main-window-open
 alice cofferctl lock "$VAULT"
 vm_assert_nothing_attached 30
-echo "Locked: safe to unplug."
+echo "(checked: no loop device, dm-crypt mapping or mount of the vault is left)"
 
 vm_step "She deletes her SSH key by mistake, and restores it from the vault's snapshot"
 fingerprint=$(vm_as alice ssh-keygen -l -f $A/.ssh/id_ed25519)
@@ -196,6 +196,6 @@ alice cofferctl lock "$VAULT"
 rm $A/.vault-passphrase
 vm_assert_nothing_attached 30
 vm_desktop_screenshot 08-main-window-locked
-echo "Locked: safe to unplug."
+echo "(checked: no loop device, dm-crypt mapping or mount of the vault is left)"
 unplug_stick 2
 echo "Done: plug, prompt, unlock, backup, lock, safe to unplug, verify, restore."
