@@ -106,8 +106,10 @@ void PlanView::setPlan(const Sync::Result &dryRun, uint64_t needed, uint64_t roo
     else
         m_problems->setMessage(StatusLine::Kind::Warning,
                                tr("These cannot be read and would be left out:") + QLatin1Char('\n') + problems.join(u'\n'));
-    if (plan.items.size() > maxShownItems)
-        m_items->setAccessibleDescription(tr("The first %1 of %2 changes.").arg(maxShownItems).arg(plan.items.size()));
+    const uint64_t allChanges = plan.items.size() + plan.itemsDropped;
+    m_items->setAccessibleDescription(allChanges > uint64_t(rows.size())
+                                          ? tr("The first %1 of %2 changes.").arg(rows.size()).arg(allChanges)
+                                          : QString());
 }
 
 } // namespace Coffer::Ui

@@ -518,7 +518,7 @@ QVariantMap encodeSyncResult(const Sync::Result &r)
         {QLatin1String(Key::PlanBytesFree), qulonglong(p.bytesFree)},
         {QLatin1String(Key::PlanFits), p.fits},
         {QLatin1String(Key::PlanItems), QVariant::fromValue(items)},
-        {QLatin1String(Key::PlanItemsDropped), qulonglong(p.items.size() - size_t(items.size()))},
+        {QLatin1String(Key::PlanItemsDropped), qulonglong(p.itemsDropped + (p.items.size() - size_t(items.size())))},
     };
 }
 
@@ -559,6 +559,7 @@ Sync::Result decodeSyncResult(const QVariantMap &result)
         p.items.push_back({planActionFromName(w.action), char(w.type.at(0).toLatin1()), stringOf(w.path),
                            w.bytes});
     }
+    p.itemsDropped = r.number(Key::PlanItemsDropped, 0, any);
     return s;
 }
 

@@ -110,6 +110,7 @@ struct Plan
     uint64_t bytesFree = 0;     // free space of the destination (statvfs f_bavail)
     bool fits = true;           // bytesToWrite (rounded to blocks) <= bytesFree + bytesToDelete
     std::vector<PlanItem> items; // filled for dry runs only (every change, in walk order)
+    uint64_t itemsDropped = 0;   // changes not in items: beyond the cap of a result sent over D-Bus
     bool operator==(const Plan &) const = default;
 };
 

@@ -591,21 +591,6 @@ ErrorReport errorReport(const Error &error)
     return {error.code(), error.sysErrno(), error.message()};
 }
 
-namespace {
-
-ErrorCode codeFromName(std::string_view name)
-{
-    for (ErrorCode c : {ErrorCode::NotAuthorized, ErrorCode::BadPassphrase, ErrorCode::Busy,
-                        ErrorCode::NoSpace, ErrorCode::InvalidArgument, ErrorCode::NotSupported,
-                        ErrorCode::NotFound, ErrorCode::Cancelled, ErrorCode::MediumGone,
-                        ErrorCode::Failed})
-        if (errorCodeName(c) == name)
-            return c;
-    return ErrorCode::Failed;
-}
-
-} // namespace
-
 Message parseJsonLine(std::string_view line)
 {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
@@ -704,7 +689,7 @@ Message parseJsonLine(std::string_view line)
     }
     if (type == "error") {
         ErrorReport e;
-        e.code = codeFromName(getS(v, "code"));
+        e.code = errorCodeFromName(getS(v, "code")).value_or(ErrorCode::Failed); // a name from a newer child
         e.sysErrno = int(getI(v, "errno"));
         e.message = getS(v, "message");
         return e;

@@ -289,7 +289,11 @@ private Q_SLOTS:
         r.plan.items.resize(maxResultItems + 5, {Sync::PlanAction::Add, 'f', "x", 1});
         const QVariantMap map = encodeSyncResult(r);
         QCOMPARE(map.value(QLatin1String(Key::PlanItemsDropped)).toULongLong(), 5ull);
-        QCOMPARE(decodeSyncResult(map).plan.items.size(), maxResultItems);
+        const Sync::Result decoded = decodeSyncResult(map);
+        QCOMPARE(decoded.plan.items.size(), maxResultItems);
+        QCOMPARE(decoded.plan.itemsDropped, 5ull);
+        // Sent on again (the app hands a dry run to its preview), the count is not lost.
+        QCOMPARE(encodeSyncResult(decoded).value(QLatin1String(Key::PlanItemsDropped)).toULongLong(), 5ull);
     }
 };
 

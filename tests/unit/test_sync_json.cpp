@@ -80,6 +80,16 @@ private slots:
         const Message m = parseJsonLine(toJsonLine(e));
         QVERIFY(std::holds_alternative<ErrorReport>(m));
         QVERIFY(std::get<ErrorReport>(m) == e);
+        for (const ErrorKind &kind : errorKinds) {
+            const ErrorReport each{kind.code, 0, "x"};
+            QVERIFY(std::get<ErrorReport>(parseJsonLine(toJsonLine(each))) == each);
+        }
+        // A code this side does not know is a plain failure, its message kept.
+        std::string unknown = toJsonLine(ErrorReport{ErrorCode::Busy, 0, "why"});
+        unknown.replace(unknown.find("\"Busy\""), 6, "\"Later\"");
+        const ErrorReport later = std::get<ErrorReport>(parseJsonLine(unknown));
+        QCOMPARE(later.code, ErrorCode::Failed);
+        QCOMPARE(later.message, std::string("why"));
 
         Options o;
         o.sources = {{"/home/a/b\xff", "b\xff"}, {"/x", "x"}};
