@@ -12,6 +12,7 @@
 #include <QJsonObject>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +26,9 @@
 namespace Coffer {
 
 namespace {
+
+// LUKS2's binary header alone is 4 KiB (LUKS1's, with its key material, is far larger).
+constexpr off_t minimumLuksFileSize = 4096;
 
 thread_local std::string t_lastMessage;
 
@@ -156,6 +160,11 @@ CryptDevice CryptDevice::load(const std::string &path)
     CryptDevice d = init(path);
     int r = crypt_load(d.m_cd, CRYPT_LUKS, nullptr);
     if (r < 0) {
+        // A file too short for any LUKS header reads short, which libcryptsetup reports as EIO,
+        // the code of a pulled drive.
+        struct stat st;
+        if (r == -EIO && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size < minimumLuksFileSize)
+            r = -EINVAL;
         if (r == -EINVAL || r == -ENOENT)
             throw Error(ErrorCode::NotSupported,
                         "This file has no readable LUKS header: either it is not a vault, or both "

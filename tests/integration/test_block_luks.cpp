@@ -377,6 +377,18 @@ private slots:
 
     // A header's UUID names the dm mapping and more: one that is not canonical is refused right
     // after the header is read, by every operation.
+    void aTinyFileIsNotAVault()
+    {
+        // Too short to hold any LUKS header: "not a vault", not the I/O error of a pulled drive.
+        for (off_t size : {off_t(0), off_t(100), off_t(4095)}) {
+            UniqueFd fd = newFile(QStringLiteral("tiny.img"), size);
+            UniqueFd out = newFile(QStringLiteral("tiny.hdr"), 0);
+            QCOMPARE(codeOf([&] { Vault::backupHeader(fd.get(), out.get()); }), ErrorCode::NotSupported);
+            const std::string m = messageOf([&] { Vault::backupHeader(fd.get(), out.get()); });
+            QVERIFY2(m.find("not a vault") != std::string::npos, m.c_str());
+        }
+    }
+
     void hostileUuidIsRefused_data()
     {
         QTest::addColumn<QByteArray>("uuid");
