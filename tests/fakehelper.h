@@ -24,6 +24,7 @@
 #include <QtTest>
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <unistd.h>
 
@@ -323,8 +324,12 @@ public:
         auto *vault = new FakeVault(this);
         vault->setParent(this);
         const int n = ++m_vaultCount;
+        // The LUKS UUID is the file's (its header's), the n-th file opened; the object path is
+        // new at each unlock, as the real helper's counter makes it.
+        const std::pair file(identity.device, identity.inode);
+        const int nthFile = m_fileNumbers.try_emplace(file, int(m_fileNumbers.size()) + 1).first->second;
         vault->path = QLatin1String(Helper1::VaultPathPrefix) + QStringLiteral("0000000%1_aaaa").arg(n);
-        vault->id = QStringLiteral("0000000%1-aaaa-bbbb-cccc-dddddddddddd").arg(n);
+        vault->id = QStringLiteral("0000000%1-aaaa-bbbb-cccc-dddddddddddd").arg(nthFile);
         vault->name = name;
         vault->backingFile = QStringLiteral("/home/someone/%1.coffer").arg(name);
         vault->backingDevice = identity.device;
@@ -380,6 +385,7 @@ public:
 private:
     static inline int s_count = 0;
     int m_vaultCount = 0;
+    std::map<std::pair<uint64_t, uint64_t>, int> m_fileNumbers; // device, inode -> n-th file
     int m_jobCount = 0;
 };
 

@@ -27,7 +27,7 @@
 
 namespace Coffer::Test {
 
-// The LUKS UUID the fake helper gives the n-th vault it opens (FakeHelper::addVault).
+// The LUKS UUID the fake helper gives the n-th vault file it opens (FakeHelper::addVault).
 inline std::string fakeVaultUuid(int n)
 {
     return QStringLiteral("0000000%1-aaaa-bbbb-cccc-dddddddddddd").arg(n).toStdString();

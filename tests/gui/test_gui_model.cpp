@@ -110,6 +110,11 @@ private Q_SLOTS:
         QCOMPARE(f->model->row(id)->state(), VaultState::Error); // the failure stays until a success
         f->model->clearError(id);
         QCOMPARE(f->model->row(id)->state(), VaultState::Locked);
+
+        // Unlocked again: open again.
+        QVERIFY(f->openInHelper(f->vaultFile("keys")));
+        QTRY_VERIFY_WITH_TIMEOUT(f->model->row(id)->isOpen(), waitMs);
+        QCOMPARE(unlocked.count(), 2);
     }
 
     void recentBackupIsNotStale()
