@@ -509,13 +509,15 @@ private Q_SLOTS:
 
     void noHelperOnTheBusIsNotFound()
     {
-        m_fake.reset();
         // The bus drops the name once it has seen the disconnect; a call before that would go to
-        // the dying connection (NoReply) instead of finding nobody.
+        // the dying connection (NoReply) instead of finding nobody. So the client must first have
+        // seen the helper come (it starts out "not running"), then go.
+        QTRY_VERIFY_WITH_TIMEOUT(m_client->isHelperRunning(), waitMs);
+        m_fake.reset();
         QTRY_VERIFY_WITH_TIMEOUT(!m_client->isHelperRunning(), waitMs);
         RequestEnd end(m_client->refreshVaults());
         QVERIFY(end.wait());
-        QCOMPARE(end.code(), ErrorCode::NotFound); // ServiceUnknown: nothing to activate
+        QVERIFY2(end.code() == ErrorCode::NotFound, end.error ? end.error->what() : "no error"); // ServiceUnknown: nothing to activate
         QVERIFY(!m_client->isHelperRunning());
     }
 
